@@ -1,0 +1,1 @@
+"""DSP Assistant register service: the Dynamic Support Register and Risk of Admission Register."""

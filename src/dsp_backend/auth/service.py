@@ -1,0 +1,35 @@
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dsp_backend.auth.models import ApiToken
+from dsp_backend.auth.schemas import Actor, Role
+
+TOKEN_PREFIX = "dsp_"
+
+
+def hash_token(token: str) -> str:
+    # Tokens carry 256 random bits, so a fast hash is enough; no salt or KDF needed.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create(*, db_session: Session, role: Role, label: str = "") -> tuple[ApiToken, str]:
+    """Creates a token; returns the row and the only copy of the secret."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(role=role.value, token_hash=hash_token(token), label=label)
+    db_session.add(row)
+    db_session.flush()
+    return row, token
+
+
+def authenticate(*, db_session: Session, token: str) -> Actor | None:
+    row = db_session.scalar(
+        select(ApiToken).where(
+            ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None)
+        )
+    )
+    if row is None:
+        return None
+    return Actor(token_id=row.id, role=Role(row.role))

@@ -1,0 +1,79 @@
+import logging
+from functools import lru_cache
+from importlib import resources
+
+import httpx
+from fastapi import APIRouter, Cookie, HTTPException, Request, Response, status
+from fastapi.responses import HTMLResponse
+
+from dsp_backend.chat import service as chat_service
+from dsp_backend.chat.schemas import ChatReply, ChatRequest, ChatResponse
+from dsp_backend.config import get_settings
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["chat"])
+COOKIE = "dsp_conversation"
+UNAVAILABLE = (
+    "Sorry, the assistant is not working just now. Please try again in a few minutes. "
+    "If someone is in danger now, call 999."
+)
+
+
+@lru_cache
+def _limiter() -> chat_service.RateLimiter:
+    return chat_service.RateLimiter(get_settings().chat_rate_per_minute)
+
+
+@lru_cache
+def _page() -> str:
+    return resources.files("dsp_backend.chat").joinpath("static/index.html").read_text("utf-8")
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def chat_page(dsp_conversation: str | None = Cookie(default=None)) -> HTMLResponse:
+    """The chat page; each visitor gets an opaque conversation id in a cookie, never in the URL."""
+    response = HTMLResponse(_page())
+    if not chat_service.is_conversation_id(dsp_conversation):
+        response.set_cookie(
+            COOKIE, chat_service.new_conversation_id(), httponly=True, samesite="strict"
+        )
+    return response
+
+
+@router.post("/chat", response_model=ChatResponse)
+async def chat(
+    body: ChatRequest,
+    request: Request,
+    response: Response,
+    dsp_conversation: str | None = Cookie(default=None),
+) -> ChatResponse:
+    settings = get_settings()
+    conversation_id = dsp_conversation
+    if not chat_service.is_conversation_id(conversation_id):
+        conversation_id = chat_service.new_conversation_id()
+        response.set_cookie(COOKIE, conversation_id, httponly=True, samesite="strict")
+    assert conversation_id is not None
+    message = body.message.strip()
+    if not message:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "Please type a message.")
+    if len(message) > settings.chat_max_message_chars:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"That message is too long: please keep it under {settings.chat_max_message_chars} "
+            "characters, or send it in parts.",
+        )
+    if not _limiter().allow(conversation_id):
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, "Too many messages at once. Please wait a moment."
+        )
+    rasa_url = chat_service.replica_for(conversation_id, settings.rasa_urls)
+    client: httpx.AsyncClient = request.app.state.http
+    try:
+        replies = await chat_service.send_to_rasa(
+            client=client, rasa_url=rasa_url, conversation_id=conversation_id, message=message
+        )
+    except chat_service.RasaUnavailable as error:
+        # The reason only, never the message text: it may hold personal data.
+        log.warning("Rasa at %s did not answer: %s", rasa_url, error)
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from error
+    return ChatResponse(messages=[ChatReply.model_validate(reply) for reply in replies])

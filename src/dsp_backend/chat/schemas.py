@@ -1,0 +1,19 @@
+from pydantic import BaseModel, Field
+
+
+class ChatButton(BaseModel):
+    title: str
+    payload: str
+
+
+class ChatReply(BaseModel):
+    text: str = ""
+    buttons: list[ChatButton] = []
+
+
+class ChatRequest(BaseModel):
+    message: str = Field(min_length=1)
+
+
+class ChatResponse(BaseModel):
+    messages: list[ChatReply]

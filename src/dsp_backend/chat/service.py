@@ -1,0 +1,72 @@
+"""The public door to Rasa: opaque conversation ids, per-conversation rate limits, sticky replicas."""
+
+import hashlib
+import re
+import secrets
+import time
+from collections import defaultdict, deque
+from threading import Lock
+from typing import Any
+
+import httpx
+
+CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+
+
+def new_conversation_id() -> str:
+    # Random and opaque: Rasa's REST channel trusts the sender id, so it must not be guessable.
+    return secrets.token_urlsafe(18)
+
+
+def is_conversation_id(value: str | None) -> bool:
+    return bool(value and CONVERSATION_ID.match(value))
+
+
+def replica_for(conversation_id: str, rasa_urls: list[str]) -> str:
+    """Every turn of one conversation goes to the same Rasa replica, which keeps turns in order."""
+    digest = hashlib.sha256(conversation_id.encode()).digest()
+    return rasa_urls[int.from_bytes(digest[:8], "big") % len(rasa_urls)]
+
+
+class RateLimiter:
+    """At most `limit` messages per key in any `window` seconds (one process; enough for /chat)."""
+
+    def __init__(self, limit: int, window: float = 60.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._hits: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = Lock()
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits[key]
+            while hits and now - hits[0] > self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                return False
+            hits.append(now)
+            return True
+
+
+class RasaUnavailable(Exception):
+    pass
+
+
+async def send_to_rasa(
+    *, client: httpx.AsyncClient, rasa_url: str, conversation_id: str, message: str
+) -> list[dict[str, Any]]:
+    try:
+        response = await client.post(
+            f"{rasa_url}/webhooks/rest/webhook",
+            json={"sender": conversation_id, "message": message},
+        )
+        response.raise_for_status()
+    except httpx.HTTPError as error:
+        raise RasaUnavailable(type(error).__name__) from error
+    replies = response.json()
+    return [
+        {"text": reply.get("text", ""), "buttons": reply.get("buttons", [])}
+        for reply in replies
+        if reply.get("text") or reply.get("buttons")
+    ]

@@ -1,0 +1,77 @@
+"""The dsp-backend command line: migrate, serve, token create."""
+
+import argparse
+import sys
+
+from dsp_backend.auth import service as auth_service
+from dsp_backend.auth.schemas import Role
+from dsp_backend.config import get_settings
+from dsp_backend.database import migrate as migrations
+from dsp_backend.database.core import get_sessionmaker
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    migrations.upgrade(get_settings().database_url)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if not args.no_migrate:
+        migrations.upgrade(get_settings().database_url)
+    uvicorn.run(
+        "dsp_backend.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        # Access logs show paths and status only; paths never carry personal data.
+        access_log=True,
+    )
+    return 0
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    with get_sessionmaker()() as db_session:
+        _row, token = auth_service.create(
+            db_session=db_session, role=Role(args.role), label=args.label
+        )
+        db_session.commit()
+    print(token)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="dsp-backend", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(run=_migrate)
+
+    serve = commands.add_parser("serve", help="apply migrations and serve the register service")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-migrate", action="store_true")
+    serve.set_defaults(run=_serve)
+
+    token = commands.add_parser("token", help="manage bearer tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="create a token and print it on stdout")
+    create.add_argument("--role", required=True, choices=[role.value for role in Role])
+    create.add_argument("--label", default="")
+    create.set_defaults(run=_token_create)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except Exception as error:  # noqa: BLE001 - the command line answers in one clear line
+        print(f"dsp-backend: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""All settings of the register service, read once from the environment."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = Field(
+        default="development", alias="DSP_ENVIRONMENT"
+    )
+    variant: str = Field(default="llr", alias="DSP_VARIANT")
+    database_url: str = Field(default="", alias="DATABASE_URL")
+    var_dir: Path = Field(default=PROJECT_ROOT / "var", alias="DSP_VAR_DIR")
+    # Rasa replicas behind /chat; a conversation always goes to the same one.
+    rasa_urls: list[str] = Field(default=["http://127.0.0.1:5005"], alias="DSP_RASA_URLS")
+    chat_timeout_seconds: float = Field(default=30.0, alias="DSP_CHAT_TIMEOUT")
+    chat_rate_per_minute: int = Field(default=30, alias="DSP_CHAT_RATE_PER_MINUTE")
+    chat_max_message_chars: int = Field(default=2000, alias="DSP_CHAT_MAX_MESSAGE_CHARS")
+
+    @model_validator(mode="after")
+    def _default_database(self) -> "Settings":
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'dsp.sqlite3'}"
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

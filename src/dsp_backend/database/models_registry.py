@@ -1,0 +1,6 @@
+"""Imports every feature's models so that Base.metadata knows all tables (for Alembic and tests)."""
+
+
+def import_all_models() -> None:
+    from dsp_backend.audit import models as audit_models  # noqa: F401
+    from dsp_backend.auth import models as auth_models  # noqa: F401
