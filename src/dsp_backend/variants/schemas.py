@@ -33,6 +33,16 @@ class Contact(Strict):
     how_to_reach: str = ""
 
 
+class Consent(Strict):
+    """Who may consent, and whether consent falls due again (004: renewed every year)."""
+
+    who_may_consent: list[Literal["person", "parent_carer_guardian", "best_interests"]]
+    parent_consents_under_age: int = Field(
+        default=16, description="under this age a parent, carer or guardian consents (004)"
+    )
+    renewal_months: int | None = Field(default=None, description="None: consent is not renewed")
+
+
 class Variant(Strict):
     id: str
     name: str
@@ -43,6 +53,14 @@ class Variant(Strict):
     areas: list[Area]
     self_referral: bool
     contacts: list[Contact]
+    consent: Consent
+    consent: Consent
+    green_step_down_months: int | None = Field(
+        description="how long a person stays green before removal; None where green is no step-down"
+    )
+    draft_retention_hours: int = Field(
+        default=72, gt=0, description="how long a paused referral draft is kept before deletion"
+    )
 
 
 class VariantPublic(BaseModel):
@@ -54,3 +72,4 @@ class VariantPublic(BaseModel):
     areas: list[Area]
     self_referral: bool
     contacts: list[Contact]
+    consent: Consent
