@@ -54,7 +54,6 @@ class Variant(Strict):
     self_referral: bool
     contacts: list[Contact]
     consent: Consent
-    consent: Consent
     green_step_down_months: int | None = Field(
         description="how long a person stays green before removal; None where green is no step-down"
     )
