@@ -33,7 +33,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _token_create(args: argparse.Namespace) -> int:
+    if args.replace and not args.label:
+        raise ValueError("--replace needs --label: it revokes earlier tokens with that label")
     with get_sessionmaker()() as db_session:
+        if args.replace:
+            auth_service.revoke_labelled(db_session=db_session, label=args.label)
         _row, token = auth_service.create(
             db_session=db_session, role=Role(args.role), label=args.label
         )
@@ -59,7 +63,10 @@ def parser() -> argparse.ArgumentParser:
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser("create", help="create a token and print it on stdout")
     create.add_argument("--role", required=True, choices=[role.value for role in Role])
-    create.add_argument("--label", default="")
+    create.add_argument("--label", default="", help="what the token is for (no personal data)")
+    create.add_argument(
+        "--replace", action="store_true", help="revoke earlier live tokens with the same label"
+    )
     create.set_defaults(run=_token_create)
     return top
 

@@ -99,3 +99,20 @@ def test_token_create_refuses_an_unknown_role(tmp_path) -> None:  # type: ignore
     )
     assert result.returncode != 0
     assert "invalid choice" in result.stderr
+
+
+def test_token_replace_revokes_the_earlier_token_of_that_label(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {"DSP_VAR_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    cli = [sys.executable, "-m", "dsp_backend.cli"]
+    subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True)
+    create = [*cli, "token", "create", "--role", "dsr_admin", "--label", "x", "--replace"]
+    first = subprocess.run(create, env=env, check=True, capture_output=True, text=True)
+    second = subprocess.run(create, env=env, check=True, capture_output=True, text=True)
+    from sqlalchemy.orm import Session
+
+    from dsp_backend.auth import service as auth_service
+    from dsp_backend.database.core import make_engine
+
+    with Session(make_engine(f"sqlite:///{tmp_path / 'dsp.sqlite3'}")) as db_session:
+        assert auth_service.authenticate(db_session=db_session, token=first.stdout.strip()) is None
+        assert auth_service.authenticate(db_session=db_session, token=second.stdout.strip())

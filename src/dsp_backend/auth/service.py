@@ -1,5 +1,6 @@
 import hashlib
 import secrets
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +23,17 @@ def create(*, db_session: Session, role: Role, label: str = "") -> tuple[ApiToke
     db_session.add(row)
     db_session.flush()
     return row, token
+
+
+def revoke_labelled(*, db_session: Session, label: str) -> int:
+    """Revokes every live token with this label (a service's earlier tokens); returns how many."""
+    rows = db_session.scalars(
+        select(ApiToken).where(ApiToken.label == label, ApiToken.revoked_at.is_(None))
+    ).all()
+    now = datetime.now(UTC)
+    for row in rows:
+        row.revoked_at = now
+    return len(rows)
 
 
 def authenticate(*, db_session: Session, token: str) -> Actor | None:

@@ -1,0 +1,102 @@
+# DSP Assistant: `make run` sets up and starts the whole stack; `make test` sets up and runs every test.
+# Set-up is incremental: environments, the spaCy pipeline and the Rasa model are rebuilt only when what
+# they are made from changed.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BACKEND := $(VENV)/backend/bin
+BOT := $(VENV)/bot/bin
+SPACY_PIPELINE := var/spacy/en_dsp
+MODEL := models/dsp.tar.gz
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+# Rasa's own telemetry would try the network; this machine has none to offer it.
+export RASA_TELEMETRY_ENABLED := false
+
+BOT_TRAINING_INPUTS := bot/config.yml $(wildcard bot/domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null) \
+	$(wildcard bot/components/*.py bot/components/*.yml)
+
+.PHONY: help run test setup lint types test-backend test-actions test-bot validate test-e2e train catalogs clean
+
+help:
+	@echo "make run    set up everything needed and start the stack on http://localhost:8000/"
+	@echo "make test   set up everything needed and run every test (lint, types, unit, e2e)"
+	@echo "make train  retrain the Rasa model if its inputs changed"
+
+# ---- set-up ---------------------------------------------------------------------------------------
+
+$(VENV)/backend/.installed: pyproject.toml
+	@echo "[setup] register service environment (Python 3.11): installing..."
+	@test -x $(BACKEND)/python || $$(scripts/find-python311) -m venv $(VENV)/backend
+	@$(BACKEND)/python -m pip install --quiet --upgrade pip
+	@$(BACKEND)/python -m pip install --quiet --progress-bar off -e ".[test]"
+	@touch $@
+	@echo "[setup] register service environment ready"
+
+$(VENV)/bot/.installed: bot/requirements.txt bot/constraints.txt
+	@echo "[setup] bot environment (Python 3.10, Rasa 3.6.21): installing, a few minutes the first time..."
+	@test -x $(BOT)/python || { py=$$(scripts/find-python310) && $$py -m venv $(VENV)/bot; }
+	@$(BOT)/python -m pip install --quiet --upgrade "pip<25" wheel
+	@$(BOT)/python -m pip install --quiet --progress-bar off -r bot/requirements.txt -c bot/constraints.txt
+	@touch $@
+	@echo "[setup] bot environment ready"
+
+$(SPACY_PIPELINE)/.built: bot/spacy_pipeline.py $(wildcard src/dsp_backend/variants/*.yml) $(VENV)/bot/.installed
+	@echo "[setup] building the spaCy pipeline (blank English, lookup lemmatizer, entity ruler)..."
+	@rm -rf $(SPACY_PIPELINE)
+	@$(BOT)/python -m bot.spacy_pipeline $(SPACY_PIPELINE) 2>&1 | grep -v -E "tensorflow|cuda|oneDNN|instructions|rebuild TensorFlow" || true
+	@test -f $(SPACY_PIPELINE)/meta.json
+	@touch $@
+
+# Trained only when config, domain, data or the spaCy pipeline changed; --force because Rasa's own
+# cache keys on names, not on a pipeline rebuilt in place.
+$(MODEL): $(BOT_TRAINING_INPUTS) $(SPACY_PIPELINE)/.built
+	@echo "[setup] training the Rasa model (fixed random seed)..."
+	@$(BOT)/rasa train -c bot/config.yml -d bot/domain --data data --out models --fixed-model-name dsp --force \
+		> var/train.log 2>&1 || { tail -40 var/train.log; exit 1; }
+	@echo "[setup] model trained: $(MODEL) (log: var/train.log)"
+
+catalogs: $(VENV)/backend/.installed
+	@$(BACKEND)/python -m easy_read.catalogs compile
+
+var/.migrated: $(VENV)/backend/.installed $(wildcard src/dsp_backend/database/revisions/versions/*.py)
+	@mkdir -p var
+	@echo "[setup] applying database migrations..."
+	@$(BACKEND)/dsp-backend migrate
+	@touch $@
+
+setup: $(VENV)/backend/.installed $(VENV)/bot/.installed $(SPACY_PIPELINE)/.built $(MODEL) var/.migrated catalogs
+
+train: $(MODEL)
+
+# ---- run ------------------------------------------------------------------------------------------
+
+run: setup
+	@$(BACKEND)/python scripts/stack.py
+
+# ---- tests ----------------------------------------------------------------------------------------
+
+lint: $(VENV)/backend/.installed
+	$(BACKEND)/ruff check src tests actions bot easy_read scripts
+	$(BACKEND)/ruff format --check src tests actions bot easy_read scripts
+
+types: $(VENV)/backend/.installed
+	$(BACKEND)/mypy
+
+test-backend: $(VENV)/backend/.installed catalogs
+	$(BACKEND)/pytest -q tests/backend tests/easy_read
+
+validate: $(VENV)/bot/.installed
+	$(BOT)/rasa data validate -d bot/domain --data data -c bot/config.yml --fail-on-warnings
+
+test-actions: $(VENV)/bot/.installed $(VENV)/backend/.installed catalogs
+	$(BOT)/python -m pytest -q -p no:cacheprovider tests/actions tests/bot
+
+test-e2e: setup
+	$(BACKEND)/pytest -q tests/e2e
+
+test: lint types test-backend validate test-actions test-e2e
+
+clean:
+	rm -rf var models .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,260 @@
+"""Starts the whole stack and keeps it running: register service, action server, Rasa.
+
+Used by `make run` and by the end-to-end tests, so both start the stack the same way. Standard
+library only. Ctrl-C (or SIGTERM) stops all three. Ports come from the environment:
+DSP_PORT (8000, public), DSP_ACTIONS_PORT (5055) and DSP_RASA_PORT (5005), both on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BACKEND_BIN = ROOT / ".venv" / "backend" / "bin"
+BOT_BIN = ROOT / ".venv" / "bot" / "bin"
+START_TIMEOUT = float(os.environ.get("DSP_START_TIMEOUT", "240"))
+
+
+@dataclass
+class Service:
+    name: str
+    host: str
+    port: int
+    health: str
+    command: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log(self) -> Path:
+        return log_dir() / f"{self.name.replace(' ', '_')}.log"
+
+
+def log_dir() -> Path:
+    return Path(os.environ.get("DSP_VAR_DIR", ROOT / "var")) / "log"
+
+
+def say(message: str) -> None:
+    print(f"[dsp] {message}", flush=True)
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1" if host == "0.0.0.0" else host, port)) == 0
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def action_server_token(env: dict[str, str]) -> str:
+    """A fresh token for the action server; earlier ones with the same label are revoked."""
+    result = subprocess.run(
+        [
+            str(BACKEND_BIN / "dsp-backend"),
+            "token",
+            "create",
+            "--role",
+            "action_server",
+            "--label",
+            "action-server",
+            "--replace",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"[dsp] could not create the action server's token:\n{result.stderr}")
+    return result.stdout.strip()
+
+
+def services() -> list[Service]:
+    port = int(os.environ.get("DSP_PORT", "8000"))
+    actions_port = int(os.environ.get("DSP_ACTIONS_PORT", "5055"))
+    rasa_port = int(os.environ.get("DSP_RASA_PORT", "5005"))
+    host = os.environ.get("DSP_HOST", "0.0.0.0")
+    model = os.environ.get("DSP_MODEL", str(ROOT / "models" / "dsp.tar.gz"))
+    return [
+        Service(
+            "register service",
+            host,
+            port,
+            f"http://127.0.0.1:{port}/health",
+            [
+                str(BACKEND_BIN / "dsp-backend"),
+                "serve",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--no-migrate",
+            ],
+            {"DSP_RASA_URLS": f'["http://127.0.0.1:{rasa_port}"]'},
+        ),
+        Service(
+            "action server",
+            "127.0.0.1",
+            actions_port,
+            f"http://127.0.0.1:{actions_port}/health",
+            [
+                str(BOT_BIN / "rasa"),
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                str(actions_port),
+            ],
+            # rasa_sdk binds to SANIC_HOST, which is 0.0.0.0 unless set.
+            {"SANIC_HOST": "127.0.0.1", "DSP_SERVICE_URL": f"http://127.0.0.1:{port}"},
+        ),
+        Service(
+            "rasa",
+            "127.0.0.1",
+            rasa_port,
+            f"http://127.0.0.1:{rasa_port}/",
+            [
+                str(BOT_BIN / "rasa"),
+                "run",
+                "--model",
+                model,
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(rasa_port),
+                "--endpoints",
+                "bot/endpoints.yml",
+                "--credentials",
+                "bot/credentials.yml",
+            ],
+            {"DSP_ACTION_ENDPOINT": f"http://127.0.0.1:{actions_port}/webhook"},
+        ),
+    ]
+
+
+def stop(running: list[Service]) -> None:
+    for service in running:
+        if service.process and service.process.poll() is None:
+            os.killpg(service.process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for service in running:
+        if service.process is None:
+            continue
+        try:
+            service.process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(service.process.pid, signal.SIGKILL)
+            service.process.wait()
+
+
+def tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def main() -> int:
+    stack = services()
+    busy = [s for s in stack if port_in_use(s.host, s.port)]
+    if busy:
+        for s in busy:
+            say(f"error: port {s.port} is already in use, so the {s.name} cannot start.")
+        say(
+            "Stop whatever is using it (e.g. another `make run`: `lsof -i :PORT`), or choose other "
+            "ports with DSP_PORT, DSP_ACTIONS_PORT and DSP_RASA_PORT."
+        )
+        return 1
+
+    base_env = dict(
+        os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2"
+    )
+    token = action_server_token(base_env)
+    stack[1].env["DSP_SERVICE_TOKEN"] = token
+    log_dir().mkdir(parents=True, exist_ok=True)
+
+    running: list[Service] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    started = time.monotonic()
+    try:
+        for service in stack:
+            with service.log.open("ab") as log:
+                service.process = subprocess.Popen(
+                    service.command,
+                    cwd=ROOT,
+                    env={**base_env, **service.env},
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            running.append(service)
+            say(
+                f"starting the {service.name} on {service.host}:{service.port} "
+                f"(log: {service.log.relative_to(ROOT) if service.log.is_relative_to(ROOT) else service.log})"
+            )
+        waiting = list(stack)
+        last_report = 0.0
+        while waiting:
+            for service in list(waiting):
+                assert service.process is not None
+                if service.process.poll() is not None:
+                    say(f"error: the {service.name} stopped at start. The end of its log:")
+                    print(tail(service.log), flush=True)
+                    stop(running)
+                    return 1
+                if healthy(service.health):
+                    waiting.remove(service)
+                    say(f"{service.name} ready ({time.monotonic() - started:.0f} s)")
+            elapsed = time.monotonic() - started
+            if elapsed > START_TIMEOUT:
+                say(
+                    f"error: not ready after {START_TIMEOUT:.0f} s: "
+                    + ", ".join(s.name for s in waiting)
+                )
+                stop(running)
+                return 1
+            if waiting and elapsed - last_report >= 10:
+                last_report = elapsed
+                say(f"waiting for {', '.join(s.name for s in waiting)} ({elapsed:.0f} s)")
+            time.sleep(0.5)
+        say(
+            f"All started in {time.monotonic() - started:.0f} s. "
+            f"Open http://localhost:{stack[0].port}/ (Ctrl-C stops everything)."
+        )
+        while True:
+            for service in stack:
+                assert service.process is not None
+                if service.process.poll() is not None:
+                    say(f"error: the {service.name} stopped. The end of its log:")
+                    print(tail(service.log), flush=True)
+                    stop(running)
+                    return 1
+            time.sleep(1)
+    except KeyboardInterrupt:
+        say("stopping...")
+        stop(running)
+        say("stopped.")
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

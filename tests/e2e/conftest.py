@@ -1,0 +1,87 @@
+"""End-to-end: the real stack started by scripts/stack.py (as `make run` does), on spare ports."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Stack:
+    def __init__(self, url: str, env: dict[str, str]) -> None:
+        self.url = url
+        self.env = env
+
+    def token(self, role: str) -> str:
+        result = subprocess.run(
+            [str(ROOT / ".venv/backend/bin/dsp-backend"), "token", "create", "--role", role],
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return result.stdout.strip()
+
+    def chat(self) -> httpx.Client:
+        """A browser-like client: it opens the page first and keeps the conversation cookie."""
+        client = httpx.Client(base_url=self.url, timeout=60)
+        client.get("/").raise_for_status()
+        return client
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    var = tmp_path_factory.mktemp("var")
+    port = free_port()
+    env = {
+        **os.environ,
+        "DSP_VAR_DIR": str(var),
+        "DSP_PORT": str(port),
+        "DSP_ACTIONS_PORT": str(free_port()),
+        "DSP_RASA_PORT": str(free_port()),
+        "DSP_HOST": "127.0.0.1",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("DATABASE_URL", None)
+    subprocess.run(
+        [str(ROOT / ".venv/backend/bin/dsp-backend"), "migrate"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    output = (var / "stack.out").open("w+")
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "stack.py")],
+        cwd=ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 300
+    try:
+        while "All started" not in (var / "stack.out").read_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the stack did not start:\n" + (var / "stack.out").read_text())
+            time.sleep(1)
+        yield Stack(f"http://127.0.0.1:{port}", env)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        output.close()
