@@ -85,7 +85,7 @@ types: $(VENV)/backend/.installed
 	$(BACKEND)/mypy
 
 test-backend: $(VENV)/backend/.installed catalogs
-	$(BACKEND)/pytest -q tests/backend tests/easy_read
+	$(BACKEND)/pytest -q tests/backend tests/easy_read tests/setup
 
 validate: $(VENV)/bot/.installed
 	$(BOT)/rasa data validate -d bot/domain --data data -c bot/config.yml --fail-on-warnings

@@ -10,6 +10,11 @@ from fastapi import APIRouter, FastAPI
 from dsp_backend.audit.routes import router as audit_router
 from dsp_backend.chat.routes import router as chat_router
 from dsp_backend.config import get_settings
+from dsp_backend.eligibility.routes import router as eligibility_router
+from dsp_backend.rating.routes import router as rating_router
+from dsp_backend.referrals.routes import router as referral_router
+from dsp_backend.register.routes import reports_router
+from dsp_backend.register.routes import router as register_router
 from dsp_backend.variants import service as variant_service
 from dsp_backend.variants.routes import router as variant_router
 
@@ -20,6 +25,11 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     router.include_router(variant_router)
     router.include_router(audit_router)
+    router.include_router(eligibility_router)
+    router.include_router(rating_router)
+    router.include_router(referral_router)
+    router.include_router(register_router)
+    router.include_router(reports_router)
     return router
 
 

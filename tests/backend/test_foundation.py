@@ -116,3 +116,26 @@ def test_token_replace_revokes_the_earlier_token_of_that_label(tmp_path) -> None
     with Session(make_engine(f"sqlite:///{tmp_path / 'dsp.sqlite3'}")) as db_session:
         assert auth_service.authenticate(db_session=db_session, token=first.stdout.strip()) is None
         assert auth_service.authenticate(db_session=db_session, token=second.stdout.strip())
+
+
+def test_a_committed_change_is_rolled_back_after_each_test_part_1(db_session) -> None:  # type: ignore[no-untyped-def]
+    """The harness promise: each test starts from the migrated database, on SQLite too."""
+    from sqlalchemy import func, select
+
+    from dsp_backend.auth import service as auth_service
+    from dsp_backend.auth.models import ApiToken
+
+    before = db_session.scalar(select(func.count()).select_from(ApiToken))
+    auth_service.create(db_session=db_session, role=Role.tco, label="isolation-check")
+    db_session.commit()
+    assert db_session.scalar(select(func.count()).select_from(ApiToken)) == before + 1
+
+
+def test_a_committed_change_is_rolled_back_after_each_test_part_2(db_session) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from dsp_backend.auth.models import ApiToken
+
+    assert (
+        db_session.scalars(select(ApiToken).where(ApiToken.label == "isolation-check")).all() == []
+    )

@@ -79,9 +79,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             time.sleep(1)
         yield Stack(f"http://127.0.0.1:{port}", env)
     finally:
+        # Ctrl-C stops all three cleanly: exit 0 and every port free again.
         process.send_signal(signal.SIGINT)
         try:
-            process.wait(30)
+            code = process.wait(30)
         except subprocess.TimeoutExpired:
             process.kill()
+            code = None
         output.close()
+        assert code == 0, (var / "stack.out").read_text()
+        for name in ("DSP_PORT", "DSP_ACTIONS_PORT", "DSP_RASA_PORT"):
+            with socket.socket() as probe:
+                assert probe.connect_ex(("127.0.0.1", int(env[name]))) != 0, f"{name} still open"

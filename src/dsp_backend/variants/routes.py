@@ -1,5 +1,6 @@
 from fastapi import APIRouter
 
+from dsp_backend.variants import service as variant_service
 from dsp_backend.variants.dependencies import VariantDep
 from dsp_backend.variants.schemas import VariantPublic
 
@@ -9,4 +10,4 @@ router = APIRouter(prefix="/variant", tags=["variant"])
 @router.get("", response_model=VariantPublic)
 def read_variant(variant: VariantDep) -> VariantPublic:
     """The local variant this deployment serves. Open: it holds no personal data."""
-    return VariantPublic.model_validate(variant.model_dump())
+    return variant_service.public(variant)

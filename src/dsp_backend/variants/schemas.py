@@ -1,12 +1,46 @@
-"""The shape of a local variant file. A file that does not fit fails at start with its name and field."""
+"""The shape of a local variant file. A file that does not fit fails at start with its name and field.
 
+Every row of DESIGN.md's "Local variants" table is a field here; each carries the source document
+it follows so that eligibility and rating answers can name their source.
+"""
+
+import warnings
+from collections import Counter
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+# `register` is the pathway's word (DSR or ROAR) and a field name across the service; pydantic
+# warns that it shadows ABCMeta.register on the class, which no code here uses.
+warnings.filterwarnings(
+    "ignore", message=r'Field name "register" in ".*" shadows an attribute', category=UserWarning
+)
+
+# The pathway's own words, shared by eligibility, rating and the referral (000, 001 sections 10, 12).
+Rag = Literal["amber", "red", "blue", "green"]
+Register = Literal["DSR", "ROAR"]
+AgeGroup = Literal["cyp", "adult"]
+ReferrerKind = Literal["health", "social_care", "education", "self", "family"]
+AcceptedDiagnosis = Literal["learning_disability", "autism", "both"]
+# Facts an out-of-area exception can require; eligibility.service reads each from the answers.
+ExceptionCondition = Literal[
+    "section_117_funded",
+    "out_of_area_placement",
+    "urgent_cetr_needed",
+    "looked_after_child",
+    "placed_by_area_council",
+]
+
+BOTH_AGE_GROUPS: list[AgeGroup] = ["cyp", "adult"]
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Sourced(Strict):
+    text: str = Field(min_length=1, description="plain English, as the bot shows it")
+    source: str = Field(min_length=1, description="the seed document and section it follows")
 
 
 class Area(Strict):
@@ -19,18 +53,88 @@ class Area(Strict):
     postcode_districts: list[str] = []
 
 
-class Contact(Strict):
-    id: str
-    kind: Literal[
-        "parent_carer_forum", "referral_inbox", "coordinator", "keyworker_service", "dsr_admin"
-    ]
-    name: str
-    area_ids: list[str] = Field(
-        default=[], description="areas served; empty means the whole variant"
+class AreaRule(Sourced):
+    """Who counts as living in the variant (001 section 9 for LLR)."""
+
+    gp_practice_counts: bool = Field(
+        description="a GP in one of the ICB's practices is enough on its own (LLR, 001 s9)"
     )
-    email: EmailStr | None = None
-    phone: str | None = None
-    how_to_reach: str = ""
+    icb: str = Field(description="the integrated care board whose practices count")
+
+
+class Ages(Sourced):
+    serves: list[AgeGroup] = Field(min_length=1)
+    adult_from: int = Field(default=18, gt=0, description="CYP register under this age (001 s14)")
+    adults_elsewhere: str | None = Field(
+        default=None, description="where adults go when the variant serves only CYP (004)"
+    )
+
+
+class Referrers(Sourced):
+    kinds: list[ReferrerKind] = Field(min_length=1)
+
+
+class DiagnosisRule(Sourced):
+    accepted: list[AcceptedDiagnosis] = Field(min_length=1)
+    confirmation_required: bool
+    evidence_required: bool = Field(description="evidence of the confirmation goes with it (000)")
+    private_autism_accepted: bool | None = Field(
+        description="a privately obtained autism diagnosis (001 s9); None: the source is silent"
+    )
+
+
+class OutOfAreaException(Sourced):
+    """Someone living outside the variant who may still be referred (000, 001 appendices)."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    age_group: AgeGroup
+    requires: list[ExceptionCondition] = Field(min_length=1)
+    register: Register
+    rag: Rag | None = Field(default=None, description="the rating the exception needs, if any")
+
+
+class Criterion(Sourced):
+    """A concern a referrer can tick. The id is stable: the bot offers it, the referral stores it."""
+
+    id: str = Field(pattern=r"^(amber|red|blue|green|concern)\.[a-z0-9_]+$")
+    applies_to: list[AgeGroup] = Field(default=BOTH_AGE_GROUPS, min_length=1)
+
+
+class LinkedProcess(Strict):
+    text: str = Field(min_length=1)
+    applies_to: list[AgeGroup] = Field(default=BOTH_AGE_GROUPS, min_length=1)
+
+
+class RatingDefinition(Sourced):
+    """One rating: `text` says what it means; `at_referral` when it can be given at referral."""
+
+    rag: Rag
+    register: Register
+    at_referral: str | None = Field(description="None: never given at referral")
+    criteria: list[Criterion] = []
+    linked_processes: list[LinkedProcess] = []
+
+
+class Ratings(Sourced):
+    rated_by: Literal["referrer", "dsr_meeting"] = Field(
+        description="referrer: the referrer suggests and decides; dsr_meeting: the meeting rates (003)"
+    )
+    definitions: list[RatingDefinition] = []
+    concerns: list[Criterion] = Field(
+        default=[], description="concerns recorded without a rating, where the meeting rates"
+    )
+    imminent_risk_criterion: str | None = Field(
+        default=None, description="the criterion 'imminent risk of admission' matches (004)"
+    )
+    direct_roar: Sourced | None = Field(
+        default=None, description="the direct ROAR referral rule (001 s10); None without a ROAR"
+    )
+
+    def all_criteria(self) -> list[Criterion]:
+        return [c for d in self.definitions for c in d.criteria] + list(self.concerns)
+
+    def definition(self, rag: Rag) -> RatingDefinition | None:
+        return next((d for d in self.definitions if d.rag == rag), None)
 
 
 class Consent(Strict):
@@ -41,34 +145,168 @@ class Consent(Strict):
         default=16, description="under this age a parent, carer or guardian consents (004)"
     )
     renewal_months: int | None = Field(default=None, description="None: consent is not renewed")
+    text: str = Field(min_length=1)
+    source: str = Field(min_length=1)
 
 
-class Variant(Strict):
+class Contact(Strict):
+    id: str
+    kind: Literal[
+        "parent_carer_forum",
+        "referral_inbox",
+        "referral_portal",
+        "information",
+        "coordinator",
+        "keyworker_service",
+        "dsr_admin",
+    ]
+    name: str
+    area_ids: list[str] = Field(
+        default=[], description="areas served; empty means the whole variant"
+    )
+    email: EmailStr | None = None
+    phone: str | None = None
+    url: str | None = Field(default=None, pattern=r"^https://")
+    how_to_reach: str = ""
+
+
+class Keyworker(Sourced):
+    """Who the keyworker service is for (003; 001 section 2)."""
+
+    min_age_years: int | None = Field(default=None, ge=0)
+    max_age_years: int = Field(ge=0, description="inclusive")
+    criteria: list[str] = []
+    contact_id: str | None = None
+
+
+class Transition(Sourced):
+    """Ages at which a CYP referral may be discussed with the adult DSR admin lead (001 s14)."""
+
+    from_age_months: int = Field(gt=0)
+    to_age_months: int = Field(gt=0, description="exclusive: the adult register starts here")
+
+
+class RegisterReview(Sourced):
+    every_months: int = Field(gt=0)
+
+
+class WhatToDoInstead(Strict):
+    """Where to turn when a rule is not met, in the variant's own services."""
+
+    diagnosis: str
+    area: str
+    age: str
+    referrer: str
+
+
+class VariantPublic(Strict):
+    """What the bot and the chat page may read without a token: no personal data in here."""
+
     id: str
     name: str
     area_summary: str = Field(
         description="one sentence a person can read: where the variant serves"
     )
-    source: str = Field(description="the source document(s) in shared/seeds this variant follows")
-    areas: list[Area]
+    areas: list[Area] = Field(min_length=1)
+    area_rule: AreaRule
+    ages: Ages
     self_referral: bool
-    contacts: list[Contact]
-    consent: Consent
+    referrers: Referrers
+    diagnosis: DiagnosisRule
+    out_of_area_exceptions: list[OutOfAreaException] = []
+    registers: list[Register] = Field(min_length=1)
+    ratings: Ratings
     green_step_down_months: int | None = Field(
         description="how long a person stays green before removal; None where green is no step-down"
     )
+    consent: Consent
+    contacts: list[Contact]
+    keyworker: Keyworker | None = None
+    transition: Transition | None = None
+    register_review: RegisterReview | None = None
+    other_services: str = Field(
+        min_length=1, description="the DSP does not replace other referrals (001 s2, s12)"
+    )
+    what_to_do_instead: WhatToDoInstead
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "VariantPublic":
+        """Cross-field checks; each message starts with the field path it is about."""
+        area_ids = {area.id for area in self.areas}
+        contact_ids = {contact.id for contact in self.contacts}
+        problems: list[str] = []
+        for index, contact in enumerate(self.contacts):
+            unknown = sorted(set(contact.area_ids) - area_ids)
+            if unknown:
+                problems.append(
+                    f"contacts.{index}.area_ids: expected ids of this variant's areas, "
+                    f"got {', '.join(unknown)}"
+                )
+        if self.self_referral != ("self" in self.referrers.kinds):
+            problems.append(
+                "self_referral: expected it to agree with referrers.kinds (true only when "
+                "'self' is one of the kinds)"
+            )
+        if self.keyworker and self.keyworker.contact_id not in (None, *contact_ids):
+            problems.append("keyworker.contact_id: expected the id of one of the contacts")
+        problems += self._rating_problems()
+        for index, exception in enumerate(self.out_of_area_exceptions):
+            if exception.register not in self.registers:
+                problems.append(
+                    f"out_of_area_exceptions.{index}.register: expected one of "
+                    f"registers ({', '.join(self.registers)})"
+                )
+        if self.transition and self.transition.from_age_months >= self.transition.to_age_months:
+            problems.append("transition.from_age_months: expected less than to_age_months")
+        has_green = self.ratings.definition("green") is not None
+        if self.green_step_down_months is not None and not has_green:
+            problems.append("green_step_down_months: expected null when no green rating is defined")
+        if problems:
+            # One line per problem: variants.service prints each under the file's name.
+            raise ValueError("\n".join(problems))
+        return self
+
+    def _rating_problems(self) -> list[str]:
+        ratings = self.ratings
+        problems: list[str] = []
+        rags = Counter(d.rag for d in ratings.definitions)
+        problems += [
+            f"ratings.definitions: '{rag}' is defined twice" for rag, n in rags.items() if n > 1
+        ]
+        for index, definition in enumerate(ratings.definitions):
+            if definition.register not in self.registers:
+                problems.append(
+                    f"ratings.definitions.{index}.register: expected one of registers "
+                    f"({', '.join(self.registers)})"
+                )
+            for c_index, criterion in enumerate(definition.criteria):
+                if not criterion.id.startswith(f"{definition.rag}."):
+                    problems.append(
+                        f"ratings.definitions.{index}.criteria.{c_index}.id: expected it to "
+                        f"start with '{definition.rag}.'"
+                    )
+        for c_index, criterion in enumerate(ratings.concerns):
+            if not criterion.id.startswith("concern."):
+                problems.append(
+                    f"ratings.concerns.{c_index}.id: expected it to start with 'concern.'"
+                )
+        ids = Counter(c.id for c in ratings.all_criteria())
+        problems += [f"ratings: criterion id '{i}' is used twice" for i, n in ids.items() if n > 1]
+        if ratings.imminent_risk_criterion and ratings.imminent_risk_criterion not in ids:
+            problems.append("ratings.imminent_risk_criterion: expected the id of a criterion")
+        if (ratings.direct_roar is not None) != ("ROAR" in self.registers):
+            problems.append("ratings.direct_roar: expected it exactly when registers has ROAR")
+        if ratings.rated_by == "referrer" and not ratings.definitions:
+            problems.append("ratings.definitions: expected ratings when the referrer rates")
+        if "DSR" not in self.registers:
+            problems.append("registers: expected the DSR")
+        return problems
+
+
+class Variant(VariantPublic):
+    """The whole variant file: the public part plus settings only the service reads."""
+
+    source: str = Field(description="the source document(s) in shared/seeds this variant follows")
     draft_retention_hours: int = Field(
         default=72, gt=0, description="how long a paused referral draft is kept before deletion"
     )
-
-
-class VariantPublic(BaseModel):
-    """What the bot and the chat page may read without a token: no personal data in here."""
-
-    id: str
-    name: str
-    area_summary: str
-    areas: list[Area]
-    self_referral: bool
-    contacts: list[Contact]
-    consent: Consent

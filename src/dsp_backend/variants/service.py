@@ -6,7 +6,7 @@ from importlib import resources
 import yaml
 from pydantic import ValidationError
 
-from dsp_backend.variants.schemas import Variant
+from dsp_backend.variants.schemas import Variant, VariantPublic
 
 VARIANT_IDS = ("llr", "tees_valley", "west_sussex")
 
@@ -16,10 +16,19 @@ class VariantError(ValueError):
 
 
 def _format_errors(filename: str, error: ValidationError) -> str:
+    """One line per problem: the field path, then what was expected (pydantic's message)."""
     lines = [f"variant file {filename} is not valid:"]
     for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        lines.append(f"  {field}: {item['msg']}")
+        field = ".".join(str(part) for part in item["loc"])
+        if field:
+            given = "" if item["type"] == "missing" else f" (got {type(item['input']).__name__})"
+            lines.append(f"  {field}: {item['msg']}{given}")
+        elif item["type"] == "value_error":
+            # Cross-field checks already start each line with the field path they are about.
+            message = str(item["msg"]).removeprefix("Value error, ")
+            lines.extend(f"  {line}" for line in message.splitlines())
+        else:
+            lines.append(f"  (top level): {item['msg']}")
     return "\n".join(lines)
 
 
@@ -48,3 +57,8 @@ def load(variant_id: str) -> Variant:
             f"variant file {filename}: id is '{variant.id}', expected '{variant_id}'"
         )
     return variant
+
+
+def public(variant: Variant) -> VariantPublic:
+    """The part of the variant the bot reads without a token (it holds nothing personal)."""
+    return VariantPublic.model_validate(variant.model_dump(include=set(VariantPublic.model_fields)))

@@ -1,0 +1,147 @@
+"""The suggested rating: a pure function over the variant and what the referrer describes.
+
+The assistant suggests; the referrer (or, in Tees Valley, the DSR meeting) decides (001 s10, 003).
+"""
+
+from dsp_backend.rating.schemas import RatingQuestion, RatingSuggestion, Route
+from dsp_backend.variants.schemas import AgeGroup, Criterion, Rag, RatingDefinition, Variant
+
+
+class InvalidQuestion(ValueError):
+    """The question ticks criteria the variant does not have, or not for this age group."""
+
+
+def criteria_for(*, question: RatingQuestion, variant: Variant) -> list[Criterion]:
+    """The ticked criteria, in the variant's order, plus the one imminent risk matches (004)."""
+    known = {c.id: c for c in variant.ratings.all_criteria()}
+    unknown = sorted(set(question.criteria_ids) - set(known))
+    if unknown:
+        raise InvalidQuestion(
+            f"criteria_ids has ids this variant does not know: {', '.join(unknown)}. "
+            f"Expected some of: {', '.join(known)}."
+        )
+    ticked = set(question.criteria_ids)
+    group = question.age_group
+    other_age = sorted(i for i in ticked if group and group not in known[i].applies_to)
+    if other_age:
+        raise InvalidQuestion(
+            f"criteria_ids has criteria that are not for the age group '{group}': "
+            f"{', '.join(other_age)}."
+        )
+    imminent = variant.ratings.imminent_risk_criterion
+    if question.imminent_risk_of_admission and imminent:
+        ticked.add(imminent)
+    return [c for c in variant.ratings.all_criteria() if c.id in ticked]
+
+
+def suggested_rag(
+    *, question: RatingQuestion, matched: list[Criterion], variant: Variant
+) -> tuple[Rag | None, str]:
+    """The rating and why, highest need first: an inpatient now (000 blue), red, amber, then
+    green only for someone discharged from an inpatient hospital (001 s10; 004 green)."""
+    ratings = variant.ratings
+    ticked = {c.id.split(".", 1)[0] for c in matched}
+    defined = {d.rag for d in ratings.definitions}
+    if question.inpatient_now:
+        if "blue" in defined:
+            return "blue", "the person is in an inpatient unit now"
+        return None, (
+            f"{variant.name} has no rating for someone who is an inpatient now "
+            f"({ratings.source}): the DSR team decides"
+        )
+    if "red" in defined and "red" in ticked:
+        return "red", "red criteria are ticked"
+    if "red" in defined and question.imminent_risk_of_admission:
+        return "red", "the person is at imminent risk of admission"
+    if "amber" in defined and "amber" in ticked:
+        return "amber", "amber criteria are ticked"
+    if "amber" in defined and question.other_concern:
+        return "amber", "there is a significant concern: the criteria are only examples (001 s9)"
+    if "green" in defined and ("green" in ticked or question.recently_discharged_from_inpatient):
+        return "green", "the person was discharged from inpatient care and no concern is ticked"
+    return None, (
+        "nothing ticked points to a rating yet: tick the concerns that apply, or say there is "
+        "another significant concern"
+    )
+
+
+def linked_processes(definition: RatingDefinition, age_group: AgeGroup | None) -> list[str]:
+    """What follows the rating (000); CYP or adult wording when the age group is known."""
+    return [
+        step.text
+        for step in definition.linked_processes
+        if age_group is None or age_group in step.applies_to
+    ]
+
+
+def route_for(
+    *, rag: Rag | None, question: RatingQuestion, variant: Variant
+) -> tuple[Route, bool | None, list[str]]:
+    """How the rating is reached. With a ROAR, red at referral only by the direct ROAR rule:
+    imminent risk and no earlier knowledge of escalating risk; else escalation (001 s10)."""
+    direct = variant.ratings.direct_roar
+    if rag == "blue" or (rag is None and question.inpatient_now):
+        return "inpatient", None, []
+    if direct is None:
+        return "dsr_referral", None, []
+    allowed = question.imminent_risk_of_admission and not (
+        question.earlier_knowledge_of_escalating_risk
+    )
+    if rag != "red":
+        return "dsr_referral", allowed, []
+    if allowed:
+        return "direct_roar_referral", True, [f"{direct.text} ({direct.source})"]
+    why = (
+        "escalating risk was known before"
+        if question.imminent_risk_of_admission
+        else "admission is not imminent"
+    )
+    return (
+        "escalation_from_dsr",
+        False,
+        [
+            f"A direct referral to the ROAR is not for this person because {why}. "
+            f"{direct.text} If they are not on the DSR yet, refer them as amber and ask the DSP "
+            f"admin lead to escalate at once. ({direct.source})"
+        ],
+    )
+
+
+def suggest(*, question: RatingQuestion, variant: Variant) -> RatingSuggestion:
+    ratings = variant.ratings
+    matched = criteria_for(question=question, variant=variant)
+    if ratings.rated_by == "dsr_meeting":
+        return RatingSuggestion(
+            rag=None,
+            register="DSR",
+            route="dsr_meeting_rates",
+            direct_roar_allowed=None,
+            criteria_matched=matched,
+            linked_processes=[],
+            reasons=[f"{ratings.text} ({ratings.source})"],
+            decided_by="dsr_meeting",
+        )
+    rag, why = suggested_rag(question=question, matched=matched, variant=variant)
+    route, direct_allowed, route_reasons = route_for(rag=rag, question=question, variant=variant)
+    definition = ratings.definition(rag) if rag else None
+    reason = f"No rating suggested: {why}."
+    if definition is not None:
+        # Red from imminent risk alone is a referral, not a deterioration after MAMs: say when
+        # red can be given at referral rather than what red means on the register.
+        red_by_risk_only = rag == "red" and not any(c.id.startswith("red.") for c in matched)
+        meaning = (definition.at_referral if red_by_risk_only else None) or definition.text
+        reason = f"Suggested {rag} because {why}. {meaning} ({definition.source})"
+    return RatingSuggestion(
+        rag=rag,
+        register=definition.register if definition else "DSR",
+        route=route,
+        direct_roar_allowed=direct_allowed,
+        criteria_matched=matched,
+        linked_processes=linked_processes(definition, question.age_group) if definition else [],
+        reasons=[
+            reason,
+            *route_reasons,
+            "The referrer decides the rating; this is a suggestion.",
+        ],
+        decided_by="referrer",
+    )

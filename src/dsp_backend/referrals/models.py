@@ -1,0 +1,70 @@
+"""A referral's facts (not identifying) apart from the person's details (identifying).
+
+ReferralPersonal is the only table holding who the person is; commissioners' reports never read
+it, and retention deletes it (or the whole register entry, which cascades).
+"""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dsp_backend.database.core import Base
+
+
+class Referral(Base):
+    """What was referred and decided: the suggestion and the referrer's decision are both kept."""
+
+    __tablename__ = "referral"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("register_entry.id", ondelete="CASCADE"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    referral_source: Mapped[str] = mapped_column(String(16))
+    # health, social_care, education, self or family: the sources of demand (001 section 6).
+    referrer_kind: Mapped[str] = mapped_column(String(16))
+    form: Mapped[str] = mapped_column(String(16))
+    mam_organised_by_admin: Mapped[bool] = mapped_column(Boolean)
+    suggested_rag: Mapped[str | None] = mapped_column(String(8))
+    suggested_register: Mapped[str] = mapped_column(String(4))
+    # The reasons for referral (001 section 6): ids of the variant's criteria, never free text.
+    matched_criteria: Mapped[list[str]] = mapped_column(JSON)
+    decided_rag: Mapped[str] = mapped_column(String(8))
+    decided_register: Mapped[str] = mapped_column(String(4))
+
+
+class ReferralPersonal(Base):
+    """Who the person is, and the referral form as submitted (free text, invitees, contacts)."""
+
+    __tablename__ = "referral_personal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("register_entry.id", ondelete="CASCADE"), unique=True
+    )
+    nhs_number: Mapped[str | None] = mapped_column(String(10), index=True)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    postcode: Mapped[str] = mapped_column(String(8))
+    form: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class IdempotencyRecord(Base):
+    """A submission's Idempotency-Key and the first answer to it, so a retry gets that answer."""
+
+    __tablename__ = "idempotency_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    # The response body: register facts and the dsp_id only, never personal data.
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("register_entry.id", ondelete="CASCADE")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,128 @@
+"""What the register API reads and accepts. The list carries no personal data; the detail does."""
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dsp_backend.referrals.schemas import ConsentGiver, NhsNumberText, ReferralSource
+from dsp_backend.register.lifecycle import RemovalReason, SideEffectKind, State
+from dsp_backend.variants.schemas import AgeGroup, Rag, Register
+
+Due = Literal["overdue", "due_soon"]
+
+
+class RegisterEntryRead(BaseModel):
+    """One person on the register, by dsp_id only (DESIGN.md contract for GET /api/v1/register)."""
+
+    dsp_id: str
+    register: Register
+    rag: Rag
+    state: State = Field(description="the rating, or 'removed'")
+    age_group: AgeGroup
+    referral_source: ReferralSource
+    created_at: datetime
+    rag_since: datetime
+    mam_organised_by_admin: bool
+    step_down_ends_on: date | None
+    consent_given_by: ConsentGiver
+    consent_given_on: date
+    consent_renewal_due_on: date | None
+    first_mam_on: date | None
+    removed_at: datetime | None
+    removal_reason: RemovalReason | None
+    next_due_on: date | None = Field(
+        description="the soonest of step-down end, consent renewal and open follow-ups"
+    )
+    due: Due | None
+
+
+class TransitionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    from_state: State | None
+    to_state: State
+    reason: str
+    removal_reason: RemovalReason | None
+    actor: str
+    role: str
+
+
+class TaskRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: SideEffectKind
+    created_at: datetime
+    due_on: date | None
+    closed_at: datetime | None
+    closed_because: Literal["done", "no_longer_needed"] | None
+
+
+class PersonalRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    nhs_number: str | None
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    postcode: str
+    form: dict[str, Any] = Field(description="the referral form as submitted")
+
+
+class RegisterEntryDetail(RegisterEntryRead):
+    transitions: list[TransitionRead]
+    tasks: list[TaskRead]
+    personal: PersonalRead | None = Field(description="None once retention has deleted it")
+
+
+class TransitionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: State
+    reason: str = Field(min_length=1, max_length=2000, description="why: recorded with the change")
+    removal_reason: RemovalReason | None = None
+
+
+class NhsNumberSearch(BaseModel):
+    """The NHS number goes in the body, never in a URL (DESIGN.md, data protection)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nhs_number: NhsNumberText
+
+
+class MamHeld(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    held_on: date
+
+
+class MonthRatings(BaseModel):
+    month: str = Field(description="YYYY-MM; counted at the month's end, or today for this month")
+    amber: int
+    red: int
+    blue: int
+    green: int
+
+
+class TimeToFirstMam(BaseModel):
+    with_first_mam: int
+    awaiting_first_mam: int
+    median_days: float | None
+    mean_days: float | None
+
+
+class ReportSummary(BaseModel):
+    """Counts only: nothing here identifies a person (role commissioner)."""
+
+    referrals: int
+    on_register: int
+    by_referral_source: dict[str, int]
+    by_referrer_kind: dict[str, int]
+    by_reason_for_referral: dict[str, int] = Field(description="criterion id: referrals")
+    by_register: dict[str, int]
+    by_rating: dict[str, int]
+    ratings_over_time: list[MonthRatings]
+    time_to_first_mam: TimeToFirstMam

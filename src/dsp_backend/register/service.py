@@ -1,0 +1,529 @@
+"""The register's verbs: add a person, change their rating, record what followed, find and list.
+
+Every change and every read of identifiable data is written to the audit log in the same
+transaction (001 section 8: access is by role and logged).
+"""
+
+import csv
+import io
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Final
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
+
+from dsp_backend.audit import service as audit_service
+from dsp_backend.auth.schemas import Actor
+from dsp_backend.referrals.models import ReferralPersonal
+from dsp_backend.referrals.rules import rag_refusal, register_of
+from dsp_backend.register import lifecycle
+from dsp_backend.register.models import RatingTransition, RegisterEntry, RegisterTask
+from dsp_backend.register.schemas import (
+    Due,
+    PersonalRead,
+    RegisterEntryDetail,
+    RegisterEntryRead,
+    TaskRead,
+    TransitionRead,
+)
+from dsp_backend.variants.schemas import AgeGroup, Rag, Register, Variant
+
+ENTITY: Final = "register_entry"
+
+# No look-alikes (0/O, 1/I/L, U/V) so a dsp_id can be read out and copied by hand.
+DSP_ID_ALPHABET: Final = "23456789ABCDEFGHJKMNPQRSTWXYZ"
+DSP_ID_ATTEMPTS: Final = 10
+
+# How far ahead "due soon" looks unless the caller says otherwise.
+DUE_SOON_DAYS: Final = 14
+
+# Worked out when read, not stored.
+_DUE: Final = frozenset({"next_due_on", "due"})
+
+# MAM follow-ups that a MAM being held completes.
+_MAM_KINDS: Final = frozenset({"mam_requested", "post_discharge_mam_due"})
+
+
+class NotAllowed(ValueError):
+    """A change the register refuses; str(error) says why in plain English."""
+
+
+def new_dsp_id(choose: Callable[[str], str] = secrets.choice) -> str:
+    """Random, never derived from personal data (001 section 6): DSP-XXXX-XXXX."""
+    chars = "".join(choose(DSP_ID_ALPHABET) for _ in range(8))
+    return f"DSP-{chars[:4]}-{chars[4:]}"
+
+
+def allocate_dsp_id(*, db_session: Session, generate: Callable[[], str] = new_dsp_id) -> str:
+    """A dsp_id nobody has yet; on a collision, draw again."""
+    for _ in range(DSP_ID_ATTEMPTS):
+        candidate = generate()
+        if (
+            db_session.scalar(select(RegisterEntry.id).where(RegisterEntry.dsp_id == candidate))
+            is None
+        ):
+            return candidate
+    raise RuntimeError(f"no unused dsp_id after {DSP_ID_ATTEMPTS} draws")
+
+
+def _standing(entry: RegisterEntry) -> lifecycle.Standing:
+    return lifecycle.Standing(entry.state, entry.step_down_ends_on)
+
+
+def _open_tasks(entry: RegisterEntry) -> list[RegisterTask]:
+    return [task for task in entry.tasks if task.closed_at is None]
+
+
+def _record(
+    *,
+    db_session: Session,
+    entry: RegisterEntry,
+    change: lifecycle.Change,
+    actor: Actor,
+    reason: str,
+    removal_reason: lifecycle.RemovalReason | None,
+    now: datetime,
+) -> RatingTransition:
+    """Writes one change: the transition with who, when, why and the previous state; its
+    follow-ups as tasks; and closes follow-ups the change made moot."""
+    transition = RatingTransition(
+        at=now,
+        from_state=change.previous,
+        to_state=change.standing.state,
+        reason=reason,
+        removal_reason=removal_reason,
+        actor=actor.ref,
+        role=actor.role.value,
+    )
+    entry.transitions.append(transition)
+    db_session.flush()
+    for task in _open_tasks(entry):
+        if task.kind in change.ends:
+            task.closed_at, task.closed_because = now, "no_longer_needed"
+    for effect in change.side_effects:
+        entry.tasks.append(
+            RegisterTask(
+                transition_id=transition.id, kind=effect.kind, created_at=now, due_on=effect.due_on
+            )
+        )
+    return transition
+
+
+def add(
+    *,
+    db_session: Session,
+    actor: Actor,
+    variant: Variant,
+    rag: Rag,
+    age_group: AgeGroup,
+    referral_source: str,
+    consent_given_by: str,
+    consent_given_on: date,
+    consent_renewal_due_on: date | None,
+    mam_organised_by_admin: bool,
+    now: datetime,
+) -> RegisterEntry:
+    """Puts a referred person on the register at their first rating (001 section 10)."""
+    change = lifecycle.at_referral(
+        rag, today=now.date(), step_down_months=variant.green_step_down_months
+    )
+    entry = RegisterEntry(
+        dsp_id=allocate_dsp_id(db_session=db_session),
+        variant_id=variant.id,
+        register=register_of(rag, variant),
+        rag=rag,
+        rag_since=now,
+        age_group=age_group,
+        referral_source=referral_source,
+        created_at=now,
+        mam_organised_by_admin=mam_organised_by_admin,
+        step_down_ends_on=change.standing.step_down_ends_on,
+        consent_given_by=consent_given_by,
+        consent_given_on=consent_given_on,
+        consent_renewal_due_on=consent_renewal_due_on,
+    )
+    db_session.add(entry)
+    db_session.flush()
+    _record(
+        db_session=db_session,
+        entry=entry,
+        change=change,
+        actor=actor,
+        reason="referral",
+        removal_reason=None,
+        now=now,
+    )
+    return entry
+
+
+def transition(
+    *,
+    db_session: Session,
+    actor: Actor,
+    entry: RegisterEntry,
+    to: lifecycle.State,
+    reason: str,
+    removal_reason: lifecycle.RemovalReason | None,
+    variant: Variant,
+    now: datetime,
+) -> RatingTransition:
+    """One change of the rating table; raises lifecycle.TransitionRefused with the reason."""
+    refused = rag_refusal(to, variant) if to != "removed" else None
+    if refused is not None:
+        raise lifecycle.TransitionRefused(refused)
+    change = lifecycle.transition(
+        _standing(entry),
+        to,
+        removal_reason=removal_reason,
+        today=now.date(),
+        step_down_months=variant.green_step_down_months,
+    )
+    if to == "removed":
+        entry.removed_at, entry.removal_reason = now, removal_reason
+        changed = {"removed_at", "removal_reason"}
+    else:
+        entry.rag, entry.register, entry.rag_since = to, register_of(to, variant), now
+        entry.step_down_ends_on = change.standing.step_down_ends_on
+        changed = {"rag", "register", "rag_since", "step_down_ends_on"}
+    record = _record(
+        db_session=db_session,
+        entry=entry,
+        change=change,
+        actor=actor,
+        reason=reason,
+        removal_reason=removal_reason,
+        now=now,
+    )
+    audit_service.record(
+        db_session=db_session,
+        actor=actor,
+        action="register.transition",
+        entity_type=ENTITY,
+        entity_id=entry.dsp_id,
+        fields=changed,
+    )
+    return record
+
+
+def record_mam(
+    *, db_session: Session, actor: Actor, entry: RegisterEntry, held_on: date, now: datetime
+) -> None:
+    """A MAM was held: the first one dates the time from referral to first MAM, and any MAM
+    request or post-discharge MAM that was open is done (000)."""
+    if entry.removed_at is not None:
+        raise NotAllowed("This person has been removed from the pathway.")
+    if held_on > now.date():
+        raise NotAllowed("A MAM cannot be recorded before it is held.")
+    if held_on < entry.created_at.date():
+        raise NotAllowed("A MAM for this referral cannot be held before the referral.")
+    changed = set()
+    if entry.first_mam_on is None:
+        entry.first_mam_on = held_on
+        changed.add("first_mam_on")
+    for task in _open_tasks(entry):
+        if task.kind in _MAM_KINDS:
+            task.closed_at, task.closed_because = now, "done"
+            changed.add("tasks")
+    audit_service.record(
+        db_session=db_session,
+        actor=actor,
+        action="register.mam_held",
+        entity_type=ENTITY,
+        entity_id=entry.dsp_id,
+        fields=changed,
+    )
+
+
+def close_task(
+    *, db_session: Session, actor: Actor, entry: RegisterEntry, task_id: int, now: datetime
+) -> RegisterTask:
+    """Marks a follow-up done; an oversight visit done while the person is still an inpatient
+    sets the next one six weeks on (000)."""
+    task = next((t for t in entry.tasks if t.id == task_id), None)
+    if task is None:
+        raise LookupError("task")
+    if task.closed_at is not None:
+        raise NotAllowed("This follow-up is already closed.")
+    task.closed_at, task.closed_because = now, "done"
+    if task.kind == "commissioner_oversight_visit_due":
+        follow_on = lifecycle.next_oversight_visit(now.date(), entry.state)
+        if follow_on is not None:
+            entry.tasks.append(
+                RegisterTask(kind=follow_on.kind, created_at=now, due_on=follow_on.due_on)
+            )
+    audit_service.record(
+        db_session=db_session,
+        actor=actor,
+        action="register.task_closed",
+        entity_type=ENTITY,
+        entity_id=entry.dsp_id,
+        fields={"tasks"},
+    )
+    return task
+
+
+def renew_consent(
+    *,
+    db_session: Session,
+    actor: Actor,
+    entry: RegisterEntry,
+    given_by: str,
+    given_on: date,
+    renewal_due_on: date | None,
+) -> None:
+    """004: consent renewed; the next renewal falls due from the new date."""
+    entry.consent_given_by, entry.consent_given_on = given_by, given_on
+    entry.consent_renewal_due_on = renewal_due_on
+    audit_service.record(
+        db_session=db_session,
+        actor=actor,
+        action="register.consent_renewed",
+        entity_type=ENTITY,
+        entity_id=entry.dsp_id,
+        fields={"consent_given_by", "consent_given_on", "consent_renewal_due_on"},
+    )
+
+
+def _with_history(query: Select[tuple[RegisterEntry]]) -> Select[tuple[RegisterEntry]]:
+    return query.options(selectinload(RegisterEntry.transitions), selectinload(RegisterEntry.tasks))
+
+
+def get(*, db_session: Session, dsp_id: str) -> RegisterEntry | None:
+    return db_session.scalar(
+        _with_history(select(RegisterEntry).where(RegisterEntry.dsp_id == dsp_id))
+    )
+
+
+def personal_of(*, db_session: Session, entry: RegisterEntry) -> ReferralPersonal | None:
+    return db_session.scalar(select(ReferralPersonal).where(ReferralPersonal.entry_id == entry.id))
+
+
+def get_by_nhs_number(
+    *, db_session: Session, nhs_number: str, active_only: bool = False
+) -> RegisterEntry | None:
+    """The person's latest entry (an earlier one may have been removed)."""
+    query = (
+        select(RegisterEntry)
+        .join(ReferralPersonal, ReferralPersonal.entry_id == RegisterEntry.id)
+        .where(ReferralPersonal.nhs_number == nhs_number)
+        .order_by(RegisterEntry.id.desc())
+    )
+    if active_only:
+        query = query.where(RegisterEntry.removed_at.is_(None))
+    return db_session.scalar(_with_history(query))
+
+
+def next_due_on(entry: RegisterEntry) -> date | None:
+    """The soonest date something falls due: the end of a green step-down (000), consent renewal
+    (004), or an open follow-up such as an oversight visit (000)."""
+    if entry.removed_at is not None:
+        return None
+    dates = [task.due_on for task in _open_tasks(entry) if task.due_on is not None]
+    if entry.rag == "green" and entry.step_down_ends_on is not None:
+        dates.append(entry.step_down_ends_on)
+    if entry.consent_renewal_due_on is not None:
+        dates.append(entry.consent_renewal_due_on)
+    return min(dates, default=None)
+
+
+def due_status(due_on: date | None, *, today: date, within_days: int) -> Due | None:
+    if due_on is None:
+        return None
+    if due_on < today:
+        return "overdue"
+    return "due_soon" if due_on <= today + timedelta(days=within_days) else None
+
+
+def to_read(
+    entry: RegisterEntry, *, today: date, within_days: int = DUE_SOON_DAYS
+) -> RegisterEntryRead:
+    due_on = next_due_on(entry)
+    stored = {name: getattr(entry, name) for name in RegisterEntryRead.model_fields.keys() - _DUE}
+    return RegisterEntryRead.model_validate(
+        {
+            **stored,
+            "next_due_on": due_on,
+            "due": due_status(due_on, today=today, within_days=within_days),
+        }
+    )
+
+
+def get_all(
+    *,
+    db_session: Session,
+    rag: Rag | None = None,
+    register: Register | None = None,
+    age_group: AgeGroup | None = None,
+    include_removed: bool = False,
+) -> Sequence[RegisterEntry]:
+    query = _with_history(select(RegisterEntry)).order_by(
+        RegisterEntry.created_at, RegisterEntry.id
+    )
+    if rag is not None:
+        query = query.where(RegisterEntry.rag == rag)
+    if register is not None:
+        query = query.where(RegisterEntry.register == register)
+    if age_group is not None:
+        query = query.where(RegisterEntry.age_group == age_group)
+    if not include_removed:
+        query = query.where(RegisterEntry.removed_at.is_(None))
+    return db_session.scalars(query).all()
+
+
+def read_list(
+    *,
+    db_session: Session,
+    actor: Actor,
+    today: date,
+    within_days: int,
+    rag: Rag | None = None,
+    register: Register | None = None,
+    age_group: AgeGroup | None = None,
+    due: Due | None = None,
+    include_removed: bool = False,
+) -> list[RegisterEntryRead]:
+    """The register as a list, filtered; `due` keeps entries overdue or due within the window."""
+    entries = get_all(
+        db_session=db_session,
+        rag=rag,
+        register=register,
+        age_group=age_group,
+        include_removed=include_removed,
+    )
+    rows = [to_read(entry, today=today, within_days=within_days) for entry in entries]
+    if due is not None:
+        rows = [row for row in rows if row.due == due]
+    audit_service.record(
+        db_session=db_session,
+        actor=actor,
+        action="register.list",
+        entity_type=ENTITY,
+        fields=RegisterEntryRead.model_fields,
+    )
+    return rows
+
+
+def read_detail(
+    *, db_session: Session, actor: Actor, entry: RegisterEntry, today: date, action: str
+) -> RegisterEntryDetail:
+    """The whole entry with the person's details: an identifiable read, so it is audited."""
+    personal = personal_of(db_session=db_session, entry=entry)
+    detail = RegisterEntryDetail(
+        **to_read(entry, today=today).model_dump(),
+        transitions=[TransitionRead.model_validate(t) for t in entry.transitions],
+        tasks=[TaskRead.model_validate(t) for t in entry.tasks],
+        personal=PersonalRead.model_validate(personal) if personal is not None else None,
+    )
+    audit_service.record(
+        db_session=db_session,
+        actor=actor,
+        action=action,
+        entity_type=ENTITY,
+        entity_id=entry.dsp_id,
+        fields=PersonalRead.model_fields if personal is not None else (),
+    )
+    return detail
+
+
+def search(
+    *, db_session: Session, actor: Actor, nhs_number: str, today: date
+) -> RegisterEntryDetail | None:
+    """Finds a person by NHS number; a search that finds no one is logged too (without the
+    number), so that looking people up is always on the record."""
+    entry = get_by_nhs_number(db_session=db_session, nhs_number=nhs_number)
+    if entry is None:
+        audit_service.record(
+            db_session=db_session,
+            actor=actor,
+            action="register.search",
+            entity_type=ENTITY,
+            fields={"nhs_number"},
+        )
+        return None
+    return read_detail(
+        db_session=db_session, actor=actor, entry=entry, today=today, action="register.search"
+    )
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    name: str
+    value: Callable[[RegisterEntry, ReferralPersonal | None], object]
+
+
+def _personal(field: str) -> Callable[[RegisterEntry, ReferralPersonal | None], object]:
+    return lambda _entry, personal: getattr(personal, field) if personal is not None else ""
+
+
+def _entry(field: str) -> Callable[[RegisterEntry, ReferralPersonal | None], object]:
+    return lambda entry, _personal: getattr(entry, field)
+
+
+# 001 section 6: the register downloaded to a secure CSV file for the clinical folder.
+EXPORT_COLUMNS: Final[tuple[ExportColumn, ...]] = (
+    *(
+        ExportColumn(name, _entry(name))
+        for name in ("dsp_id", "register", "rag", "age_group", "referral_source", "created_at")
+    ),
+    ExportColumn("state", lambda entry, _p: entry.state),
+    *(
+        ExportColumn(name, _personal(name))
+        for name in ("nhs_number", "given_name", "family_name", "date_of_birth", "postcode")
+    ),
+    *(
+        ExportColumn(name, _entry(name))
+        for name in (
+            "consent_given_by",
+            "consent_given_on",
+            "consent_renewal_due_on",
+            "step_down_ends_on",
+            "first_mam_on",
+            "removed_at",
+            "removal_reason",
+        )
+    ),
+)
+
+
+def export_rows(
+    *, db_session: Session, actor: Actor, include_removed: bool
+) -> Iterable[list[object]]:
+    """Rows of the clinical-folder export, identifiable: only dsr_admin may call it, audited."""
+    entries = get_all(db_session=db_session, include_removed=include_removed)
+    personal = {
+        row.entry_id: row
+        for row in db_session.scalars(
+            select(ReferralPersonal).where(ReferralPersonal.entry_id.in_([e.id for e in entries]))
+        )
+    }
+    audit_service.record(
+        db_session=db_session,
+        actor=actor,
+        action="register.export",
+        entity_type=ENTITY,
+        fields=[column.name for column in EXPORT_COLUMNS],
+    )
+    return [
+        [column.value(entry, personal.get(entry.id)) for column in EXPORT_COLUMNS]
+        for entry in entries
+    ]
+
+
+# Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    text = "" if value is None else value.isoformat() if isinstance(value, date) else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
+    return buffer.getvalue()
