@@ -17,7 +17,7 @@ export RASA_TELEMETRY_ENABLED := false
 BOT_TRAINING_INPUTS := bot/config.yml $(wildcard bot/domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null) \
 	$(wildcard bot/components/*.py bot/components/*.yml)
 
-.PHONY: help run test setup lint types test-backend test-actions test-bot validate test-e2e train catalogs clean
+.PHONY: help run test setup lint types test-backend test-actions validate test-e2e train catalogs catalogs-update clean
 
 help:
 	@echo "make run    set up everything needed and start the stack on http://localhost:8000/"
@@ -57,8 +57,15 @@ $(MODEL): $(BOT_TRAINING_INPUTS) $(SPACY_PIPELINE)/.built
 		> var/train.log 2>&1 || { tail -40 var/train.log; exit 1; }
 	@echo "[setup] model trained: $(MODEL) (log: var/train.log)"
 
+# Easy-read messages are Babel gettext catalogs with en_GB as source; compiled .mo files are build
+# output. After editing easy_read/content: make catalogs-update, then review and commit the .po files.
 catalogs: $(VENV)/backend/.installed
-	@$(BACKEND)/python -m easy_read.catalogs compile
+	@$(BACKEND)/pybabel -q compile -d easy_read/locales
+
+catalogs-update: $(VENV)/backend/.installed
+	$(BACKEND)/pybabel extract -F easy_read/babel.cfg --project="DSP Assistant" \
+		--copyright-holder="DSP Assistant contributors" -o easy_read/locales/messages.pot easy_read
+	$(BACKEND)/pybabel update -i easy_read/locales/messages.pot -d easy_read/locales --ignore-obsolete
 
 var/.migrated: $(VENV)/backend/.installed $(wildcard src/dsp_backend/database/revisions/versions/*.py)
 	@mkdir -p var

@@ -1,0 +1,247 @@
+"""The rule-based crisis safety net and its Rasa component.
+
+Run in the bot environment, from the repo root:
+    PYTHONPATH=. .venv/bot/bin/python -m pytest tests/bot/test_crisis.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.components.crisis import PATTERNS_FILE, CrisisRules, detect, edit_distance
+from bot.components.crisis_detector import CRISIS_INTENT, CRISIS_KEY, CrisisDetector
+
+SET = yaml.safe_load((Path(__file__).parent / "crisis_set.yml").read_text("utf-8"))
+MAX_FALSE_ALARM_RATE = 0.05
+
+
+# --- the test set: recall 100%, false alarms at most 5% ----------------------------------
+
+
+def test_the_set_is_big_enough_and_has_no_repeats() -> None:
+    for kind in ("crisis", "not_crisis"):
+        assert len(SET[kind]) >= 70
+        assert len(set(SET[kind])) == len(SET[kind])
+
+
+def test_every_crisis_message_is_caught() -> None:
+    missed = [text for text in SET["crisis"] if detect(text) is None]
+    assert missed == [], f"recall {1 - len(missed) / len(SET['crisis']):.1%}"
+
+
+def test_false_alarms_are_at_most_5_percent() -> None:
+    alarms = [text for text in SET["not_crisis"] if detect(text) is not None]
+    rate = len(alarms) / len(SET["not_crisis"])
+    assert rate <= MAX_FALSE_ALARM_RATE, f"false alarms {rate:.1%}: {alarms}"
+
+
+# --- how the rules read a message ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "distance"),
+    [
+        ("suicide", "suicide", 0),
+        ("sucide", "suicide", 1),
+        ("overdoes", "overdose", 1),
+        ("", "ab", 2),
+    ],
+)
+def test_edit_distance(a: str, b: str, distance: int) -> None:
+    assert edit_distance(a, b) == distance
+
+
+def test_normalising_spells_out_contractions_names_and_typos() -> None:
+    rules = CrisisRules.from_file()
+    assert rules.clauses("Jake's on the brige. He won't come down") == [
+        "xname s on the bridge",
+        "he will not come down",
+    ]
+    assert rules.clauses("im thretening to kil my self") == ["i am threatening to kill myself"]
+
+
+def test_a_real_word_is_not_taken_for_a_typo() -> None:
+    # "beating" is one word the patterns use, two edits from "breathing".
+    assert CrisisRules.from_file().clauses("dad is beating mum") == ["dad is beating mum"]
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("she is suicidal", True),
+        ("she is not suicidal", False),
+        ("he says he will hurt himself", True),
+        ("he says he would never hurt himself", False),
+        ("he has no meds and he is suicidal", True),  # the "no" does not reach past "and"
+    ],
+)
+def test_negation(text: str, crisis: bool) -> None:
+    assert (detect(text) is not None) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("he took an overdose", True),
+        ("he took an overdose in 2019", False),
+        ("he took an overdose in 2019 and again tonight", True),
+        ("He self-harmed last year. Tonight he is cutting himself.", True),
+        ("When she was 12 she tried to hang herself", False),
+    ],
+)
+def test_the_past_is_not_a_crisis_unless_brought_back_to_now(text: str, crisis: bool) -> None:
+    assert (detect(text) is not None) is crisis
+
+
+def test_present_dangers_are_not_cancelled_by_the_past() -> None:
+    assert detect("He has a knife, like he did last year") is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I'm going to jump on the call", "my back is killing me", "he cut himself shaving"],
+)
+def test_idioms_and_accidents_are_not_crises(text: str) -> None:
+    assert detect(text) is None
+
+
+def test_some_wording_is_a_crisis_only_when_it_is_now() -> None:
+    assert detect("we are going to the pier") is None
+    assert detect("i am going to the pier now") is not None
+
+
+def test_a_match_says_what_fired() -> None:
+    match = detect("she took all her tablets")
+    assert match is not None
+    assert (match.category, match.pattern) == ("overdose", "took_pills")
+
+
+# --- a broken pattern file fails loudly ------------------------------------------------------
+
+
+def _patterns_with(tmp_path: Path, old: str, new: str) -> Path:
+    text = PATTERNS_FILE.read_text("utf-8")
+    assert old in text
+    path = tmp_path / "patterns.yml"
+    path.write_text(text.replace(old, new, 1), "utf-8")
+    return path
+
+
+def test_an_unquoted_colon_in_a_pattern_is_refused(tmp_path: Path) -> None:
+    line = "regex: 'better off (?:dead|without (?:me|him|her|them|us|xname))'"
+    path = _patterns_with(tmp_path, line, "regex:\n      - better off(?: dead)")
+    with pytest.raises(ValueError, match="better_off_dead"):
+        CrisisRules.from_file(path)
+
+
+def test_a_stray_space_from_folding_is_refused(tmp_path: Path) -> None:
+    path = _patterns_with(tmp_path, "regex: 'better off (?:dead", "regex: 'better off  (?:dead")
+    with pytest.raises(ValueError, match="stray space"):
+        CrisisRules.from_file(path)
+
+
+# --- the Rasa component on real Message objects ---------------------------------------------
+
+
+@pytest.fixture
+def component(tmp_path: Path) -> CrisisDetector:
+    return CrisisDetector.create(
+        {**CrisisDetector.get_default_config()},
+        LocalModelStorage(tmp_path),
+        Resource("crisis_detector"),
+        ExecutionContext(GraphSchema({}), "test"),
+    )
+
+
+def _classified(text: str, ranking: list[tuple[str, float]]) -> Message:
+    entries = [{"name": name, "confidence": confidence} for name, confidence in ranking]
+    return Message(data={TEXT: text, INTENT: entries[0], INTENT_RANKING_KEY: entries})
+
+
+def test_a_crisis_message_gets_the_crisis_intent_above_the_classifiers_ranking(
+    component: CrisisDetector,
+) -> None:
+    message = _classified("my son has taken 20 paracetamol", [("inform", 0.7), ("greet", 0.2)])
+    [processed] = component.process([message])
+    assert processed.get(INTENT) == {"name": CRISIS_INTENT, "confidence": 1.0}
+    assert [e["name"] for e in processed.get(INTENT_RANKING_KEY)] == ["crisis", "inform", "greet"]
+    assert processed.get(CRISIS_KEY) == {"category": "overdose", "pattern": "took_pills"}
+    assert INTENT in processed.output_properties
+
+
+def test_the_classifiers_own_crisis_guess_is_not_repeated(component: CrisisDetector) -> None:
+    message = _classified("she's on the bridge", [("greet", 0.5), ("crisis", 0.4)])
+    [processed] = component.process([message])
+    assert [e["name"] for e in processed.get(INTENT_RANKING_KEY)] == ["crisis", "greet"]
+
+
+def test_other_messages_are_left_as_the_classifier_left_them(component: CrisisDetector) -> None:
+    message = _classified("the meeting killed me", [("chitchat", 0.9)])
+    [processed] = component.process([message])
+    assert processed.get(INTENT) == {"name": "chitchat", "confidence": 0.9}
+    assert processed.get(CRISIS_KEY) is None
+
+
+def test_a_message_without_text_is_passed_over(component: CrisisDetector) -> None:
+    assert component.process([Message(data={})])[0].get(INTENT) is None
+
+
+def test_the_intent_name_is_configurable(tmp_path: Path) -> None:
+    detector = CrisisDetector.create(
+        {**CrisisDetector.get_default_config(), "intent": "emergency"},
+        LocalModelStorage(tmp_path),
+        Resource("crisis_detector"),
+        ExecutionContext(GraphSchema({}), "test"),
+    )
+    [processed] = detector.process([Message(data={TEXT: "he has a gun"})])
+    assert processed.get(INTENT)["name"] == "emergency"
+
+
+def test_rasa_trains_and_parses_with_the_component_after_the_classifier(tmp_path: Path) -> None:
+    # A whole NLU pipeline as bot/config.yml will hold it: Rasa finds the component by its
+    # module path, places it after the classifier, and its answer survives to the parse data.
+    from rasa.core.agent import Agent
+    from rasa.model_training import train_nlu
+
+    (tmp_path / "config.yml").write_text(
+        yaml.safe_dump(
+            {
+                "recipe": "default.v1",
+                "language": "en",
+                "assistant_id": "crisis-test",
+                "pipeline": [
+                    {"name": "WhitespaceTokenizer"},
+                    {"name": "KeywordIntentClassifier"},
+                    {"name": "bot.components.crisis_detector.CrisisDetector"},
+                ],
+                "policies": [],
+            }
+        ),
+        "utf-8",
+    )
+    (tmp_path / "nlu.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hello\n    - hi\n'
+        "- intent: ask_mam\n  examples: |\n    - meeting\n    - mam\n",
+        "utf-8",
+    )
+    model = train_nlu(
+        str(tmp_path / "config.yml"),
+        str(tmp_path / "nlu.yml"),
+        str(tmp_path / "models"),
+        fixed_model_name="crisis",
+    )
+    agent = Agent.load(model)
+
+    parsed = asyncio.run(agent.parse_message("hello, he has a knife and says he'll use it"))
+    assert parsed["intent"] == {"name": "crisis", "confidence": 1.0}
+    assert parsed[CRISIS_KEY]["category"] == "violence"
+    assert asyncio.run(agent.parse_message("hello"))["intent"]["name"] == "greet"
