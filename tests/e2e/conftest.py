@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -36,11 +37,12 @@ class Stack:
         )
         return result.stdout.strip()
 
-    def chat(self) -> httpx.Client:
+    @contextmanager
+    def chat(self) -> Iterator[httpx.Client]:
         """A browser-like client: it opens the page first and keeps the conversation cookie."""
-        client = httpx.Client(base_url=self.url, timeout=60)
-        client.get("/").raise_for_status()
-        return client
+        with httpx.Client(base_url=self.url, timeout=60) as client:
+            client.get("/").raise_for_status()
+            yield client
 
 
 @pytest.fixture(scope="session")
