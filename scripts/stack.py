@@ -193,6 +193,8 @@ def main() -> int:
     def on_signal(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
+    # Background shells start children with SIGINT ignored; Ctrl-C and SIGINT must still stop us.
+    signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     started = time.monotonic()
     try:
