@@ -17,12 +17,13 @@ export RASA_TELEMETRY_ENABLED := false
 BOT_TRAINING_INPUTS := bot/config.yml $(wildcard bot/domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null) \
 	$(wildcard bot/components/*.py bot/components/*.yml)
 
-.PHONY: help run test setup lint types test-backend test-actions validate test-e2e train catalogs catalogs-update clean
+.PHONY: help run test setup lint types test-backend test-actions validate test-conversations test-crisis test-e2e eval train catalogs catalogs-update clean
 
 help:
 	@echo "make run    set up everything needed and start the stack on http://localhost:8000/"
 	@echo "make test   set up everything needed and run every test (lint, types, unit, e2e)"
 	@echo "make train  retrain the Rasa model if its inputs changed"
+	@echo "make eval   evaluation reports under results/ (held-out NLU, conversations, crisis set)"
 
 # ---- set-up ---------------------------------------------------------------------------------------
 
@@ -100,10 +101,30 @@ validate: $(VENV)/bot/.installed
 test-actions: $(VENV)/bot/.installed $(VENV)/backend/.installed catalogs
 	$(BOT)/python -m pytest -q -p no:cacheprovider tests/actions tests/bot
 
+# Conversation tests: Rasa test stories, which must be predicted exactly.
+test-conversations: $(MODEL)
+	$(BOT)/rasa test core --stories tests/conversations --model $(MODEL) --fail-on-prediction-errors \
+		--out results/core > var/test-conversations.log 2>&1 || { tail -40 var/test-conversations.log; \
+		cat results/core/failed_test_stories.yml 2>/dev/null; exit 1; }
+	@grep -h "Correct:" results/core/*.txt 2>/dev/null || true
+	@echo "conversation tests passed (report: results/core/)"
+
+# The crisis safety net measured through the trained model (classifier and rule-based check).
+test-crisis: $(MODEL)
+	$(BOT)/python scripts/evaluate_crisis.py $(MODEL)
+
 test-e2e: setup
 	$(BACKEND)/pytest -q tests/e2e
 
-test: lint types test-backend validate test-actions test-e2e
+test: lint types test-backend validate test-actions test-conversations test-crisis test-e2e
+
+# Evaluation reports under results/: NLU on held-out examples, conversations, the crisis set.
+eval: $(MODEL) test-conversations test-crisis
+	$(BOT)/rasa test nlu --nlu tests/nlu --model $(MODEL) --out results/nlu > var/eval-nlu.log 2>&1 \
+		|| { tail -40 var/eval-nlu.log; exit 1; }
+	@$(BOT)/python -c "import json; r = json.load(open('results/nlu/intent_report.json')); \
+		print('held-out NLU: accuracy {:.1%}, weighted F1 {:.1%} over {} examples (results/nlu/)'.format( \
+		r['accuracy'], r['weighted avg']['f1-score'], r['weighted avg']['support']))"
 
 clean:
 	rm -rf var models .pytest_cache .mypy_cache .ruff_cache

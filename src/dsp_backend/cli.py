@@ -1,4 +1,4 @@
-"""The dsp-backend command line: migrate, serve, token create."""
+"""The dsp-backend command line: migrate, serve, token create, drafts purge."""
 
 import argparse
 import sys
@@ -46,6 +46,18 @@ def _token_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _drafts_purge(_args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from dsp_backend.drafts import service as draft_service
+
+    with get_sessionmaker()() as db_session:
+        deleted = draft_service.purge_expired(db_session=db_session, now=datetime.now(UTC))
+        db_session.commit()
+    print(f"deleted {deleted} expired referral draft(s)")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="dsp-backend", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -68,6 +80,11 @@ def parser() -> argparse.ArgumentParser:
         "--replace", action="store_true", help="revoke earlier live tokens with the same label"
     )
     create.set_defaults(run=_token_create)
+
+    drafts = commands.add_parser("drafts", help="paused referral drafts")
+    draft_commands = drafts.add_subparsers(dest="drafts_command", required=True)
+    purge = draft_commands.add_parser("purge", help="delete every expired referral draft")
+    purge.set_defaults(run=_drafts_purge)
     return top
 
 

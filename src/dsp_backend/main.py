@@ -10,6 +10,8 @@ from fastapi import APIRouter, FastAPI
 from dsp_backend.audit.routes import router as audit_router
 from dsp_backend.chat.routes import router as chat_router
 from dsp_backend.config import get_settings
+from dsp_backend.contacts.routes import router as contacts_router
+from dsp_backend.drafts.routes import router as drafts_router
 from dsp_backend.eligibility.routes import router as eligibility_router
 from dsp_backend.rating.routes import router as rating_router
 from dsp_backend.referrals.routes import router as referral_router
@@ -24,10 +26,12 @@ API_PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     router.include_router(variant_router)
+    router.include_router(contacts_router)
     router.include_router(audit_router)
     router.include_router(eligibility_router)
     router.include_router(rating_router)
     router.include_router(referral_router)
+    router.include_router(drafts_router)
     router.include_router(register_router)
     router.include_router(reports_router)
     return router

@@ -191,6 +191,19 @@ def test_other_messages_are_left_as_the_classifier_left_them(component: CrisisDe
     assert processed.get(CRISIS_KEY) is None
 
 
+def test_an_unsure_classifier_alone_does_not_raise_the_alarm(component: CrisisDetector) -> None:
+    message = _classified("my son killed it at the match", [("crisis", 0.55), ("chitchat", 0.3)])
+    [processed] = component.process([message])
+    assert processed.get(INTENT) == {"name": "chitchat", "confidence": 0.3}
+    assert [e["name"] for e in processed.get(INTENT_RANKING_KEY)] == ["chitchat", "crisis"]
+
+
+def test_a_sure_classifier_alone_still_raises_the_alarm(component: CrisisDetector) -> None:
+    message = _classified("everything feels hopeless tonight", [("crisis", 0.8), ("greet", 0.1)])
+    [processed] = component.process([message])
+    assert processed.get(INTENT) == {"name": "crisis", "confidence": 0.8}
+
+
 def test_a_message_without_text_is_passed_over(component: CrisisDetector) -> None:
     assert component.process([Message(data={})])[0].get(INTENT) is None
 

@@ -7,9 +7,15 @@ from fastapi.responses import JSONResponse
 from dsp_backend.auth.dependencies import require_roles
 from dsp_backend.auth.schemas import Actor, Role
 from dsp_backend.database.core import SessionDep
+from dsp_backend.referrals import answers as referral_answers
 from dsp_backend.referrals import service as referral_service
 from dsp_backend.referrals.errors import PlainValidationRoute, refuse
-from dsp_backend.referrals.schemas import ReferralCreate, ReferralCreated
+from dsp_backend.referrals.schemas import (
+    AnswersCheck,
+    AnswersChecked,
+    ReferralCreate,
+    ReferralCreated,
+)
 from dsp_backend.variants.dependencies import VariantDep
 
 router = APIRouter(prefix="/referrals", tags=["referrals"], route_class=PlainValidationRoute)
@@ -49,3 +55,17 @@ def create_referral(
         refuse(refused.status_code, refused.detail)
     db_session.commit()
     return JSONResponse(status_code=answer.status_code, content=answer.body)
+
+
+@router.post("/answers/check", response_model=AnswersChecked)
+def check_answers(
+    answers: AnswersCheck,
+    variant: VariantDep,
+    actor: Annotated[Actor, Depends(require_roles(*REFERRERS))],
+) -> AnswersChecked:
+    """Checks answers one at a time, as a guided form collects them, exactly as a referral's are
+    checked; with the age, its age group and whether the person may consent (001 s7, s14; 004).
+
+    Nothing is stored. Personal data travel in the body; a 422 never repeats them.
+    """
+    return referral_answers.check(answers=answers, variant=variant, today=datetime.now(UTC).date())

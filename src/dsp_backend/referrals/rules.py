@@ -33,6 +33,8 @@ _GIVERS: dict[ConsentGiver, str] = {
     "best_interests": "a best-interests decision",
 }
 _SELF_KINDS = frozenset({"self", "family"})
+# Older than this is a mistyped year, not a person to refer.
+OLDEST_AGE = 120
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,17 @@ def rag_refusal(rag: Rag, variant: Variant) -> str | None:
     if defined and rag not in defined:
         return f"{variant.name} does not use the {rag} rating; it uses {', '.join(defined)}."
     return None
+
+
+def decision_refusal(rag: Rag, variant: Variant) -> str | None:
+    """Why a referral cannot be rated `rag` in this variant, or None where it can."""
+    refused = rag_refusal(rag, variant)
+    if refused is None and rag not in lifecycle.AT_REFERRAL:
+        refused = (
+            "Nobody is referred as blue: blue is for someone already on the register who is "
+            "admitted to hospital (000). Please choose amber, red or green."
+        )
+    return refused
 
 
 def form_kind(referral: ReferralCreate, variant: Variant) -> FormKind:
@@ -126,6 +139,24 @@ def completeness(referral: ReferralCreate, kind: FormKind) -> list[Problem]:
     for index, invitee in enumerate(referral.invitees):
         found += _missing(invitee, INVITEE, ("invitees", index), why)
     return found
+
+
+def date_of_birth_problems(
+    birth: date, *, today: date, loc: tuple[str, ...] = ("person", "date_of_birth")
+) -> list[Problem]:
+    """A date of birth someone could have: not in the future, and not a mistyped year that would
+    make them older than anyone alive."""
+    if birth > today:
+        return [Problem(loc, "The date of birth cannot be in the future.", "date_in_future")]
+    if eligibility_service.age_on(date_of_birth=birth, today=today).years > OLDEST_AGE:
+        return [
+            Problem(
+                loc,
+                f"That date of birth would make them over {OLDEST_AGE}: please check the year.",
+                "date_too_old",
+            )
+        ]
+    return []
 
 
 def consent_problems(
@@ -230,12 +261,7 @@ def _rating_problems(referral: ReferralCreate, variant: Variant) -> list[Problem
             )
         return found
     loc = ("rating", "decision")
-    refused = rag_refusal(decision.rag, variant)
-    if refused is None and decision.rag not in lifecycle.AT_REFERRAL:
-        refused = (
-            "Nobody is referred as blue: blue is for someone already on the register who is "
-            "admitted to hospital (000). Please choose amber, red or green."
-        )
+    refused = decision_refusal(decision.rag, variant)
     if refused is not None:
         found.append(Problem((*loc, "rag"), refused, "rating"))
     elif decision.register != register_of(decision.rag, variant):
@@ -285,15 +311,10 @@ def problems(referral: ReferralCreate, *, variant: Variant, today: date) -> list
     found += completeness(referral, form_kind(referral, variant))
     birth = referral.person.date_of_birth
     age = None
-    if birth is not None and birth > today:
-        found.append(
-            Problem(
-                ("person", "date_of_birth"),
-                "The date of birth cannot be in the future.",
-                "date_in_future",
-            )
-        )
-    elif birth is not None:
-        age = eligibility_service.age_on(date_of_birth=birth, today=today).years
+    if birth is not None:
+        birth_problems = date_of_birth_problems(birth, today=today)
+        found += birth_problems
+        if not birth_problems:
+            age = eligibility_service.age_on(date_of_birth=birth, today=today).years
     found += consent_problems(referral.consent, age=age, variant=variant, today=today)
     return found

@@ -293,3 +293,66 @@ class ReferralCreated(BaseModel):
     step_down_ends_on: date | None
     consent_renewal_due_on: date | None
     follow_ups: list[str] = Field(description="what follows: e.g. mam_requested, tco_notified")
+
+
+# ---- checking answers one at a time, as a guided form collects them ---------------------------------
+
+# Long enough for anything a person might type as one answer; each is then held to its field's own
+# limit by the same validators a referral goes through.
+AnswerText = Annotated[str, Field(max_length=1000)]
+
+
+class ConsentAnswers(Section):
+    given_by: ConsentGiver | None = None
+    given_on: date | None = None
+
+
+class AnswersCheck(Section):
+    """Any of the answers a form collects one at a time. The date of birth, when given, also
+    decides the age and whether the person may consent for themselves."""
+
+    nhs_number: AnswerText | None = None
+    postcode: AnswerText | None = None
+    date_of_birth: date | None = None
+    email: AnswerText | None = None
+    phone: AnswerText | None = None
+    consent: ConsentAnswers | None = None
+    rag: Rag | None = Field(default=None, description="the rating the referrer decides")
+
+
+class AnswerChecked(BaseModel):
+    ok: bool
+    value: str | None = Field(description="the answer as the register keeps it, when ok")
+    message: str | None = Field(
+        description="plain English: what is wrong, when not ok; never repeats the answer"
+    )
+
+
+class ConsentChecked(BaseModel):
+    given_by: AnswerChecked | None = None
+    given_on: AnswerChecked | None = None
+
+
+class AnswersChecked(BaseModel):
+    """Each answer given, checked as POST /referrals checks it (null where not asked), and what
+    follows from them."""
+
+    nhs_number: AnswerChecked | None = None
+    postcode: AnswerChecked | None = None
+    date_of_birth: AnswerChecked | None = None
+    email: AnswerChecked | None = None
+    phone: AnswerChecked | None = None
+    consent: ConsentChecked | None = None
+    rag: AnswerChecked | None = None
+    age_years: int | None = Field(default=None, description="from a date of birth that is ok")
+    age_group: AgeGroup | None = Field(
+        default=None, description="the register's age group for that age (001 section 14)"
+    )
+    person_may_consent: bool | None = Field(
+        default=None,
+        description="whether the person may give consent themselves (004: not under the "
+        "variant's age); null where that depends on a date of birth not given",
+    )
+    register: Register | None = Field(
+        default=None, description="the register the rating goes on, when the rating is ok"
+    )

@@ -1,0 +1,1 @@
+"""Who to contact: the right parent carer forum or team for a place, from the local variant."""
