@@ -748,34 +748,22 @@ parse_inpatient = choice(
 )
 
 
-def rating_choices(ctx_slots: Mapping[str, Any], variant: Mapping[str, Any]) -> list[str]:
-    """The ratings to offer: those the variant gives at referral, red only where the service said
-    a direct ROAR referral is allowed, green only for someone discharged from inpatient care, or
-    the one an out-of-area exception needs (all from the service's answers)."""
+def rating_choices(ctx_slots: Mapping[str, Any]) -> list[str]:
+    """The ratings to offer: the one an out-of-area exception needs, else those the service's
+    suggestion says may be chosen at referral (red only where a direct ROAR referral is allowed,
+    green only for someone discharged from an inpatient hospital: 001 s10)."""
     required = (ctx_slots.get("ref_eligibility") or {}).get("rating_required")
     if required:
         return [required]
     suggestion = ctx_slots.get("ref_rating_suggestion") or {}
-    offered = []
-    for definition in variant["ratings"]["definitions"]:
-        rag = definition["rag"]
-        if definition.get("at_referral") is None:
-            continue
-        if definition["register"] == "ROAR" and suggestion.get("direct_roar_allowed") is False:
-            continue
-        if rag == "green" and not (
-            suggestion.get("rag") == "green" or ctx_slots.get("ref_inpatient") == "discharged"
-        ):
-            continue
-        offered.append(rag)
-    return offered
+    return list(suggestion.get("choosable_at_referral") or [])
 
 
 async def parse_rating_decision(text: str, ctx: Context) -> Parsed:
     """The rating the referrer chooses among those offered. Whether anyone is referred with it in
     this variant, and the register it goes on (`ref_register`), the service says."""
     variant = await ctx.variant()
-    offered = rating_choices(ctx.slots, variant)
+    offered = rating_choices(ctx.slots)
     choose = " or ".join(offered)
     suggested = (ctx.slot("ref_rating_suggestion") or {}).get("rag")
     said = normalise(text)
@@ -1129,8 +1117,7 @@ async def _why_criteria(ctx: Context) -> str:
 
 
 async def _ask_decision(ctx: Context) -> str:
-    variant = await ctx.variant()
-    offered = rating_choices(ctx.slots, variant)
+    offered = rating_choices(ctx.slots)
     suggested = (ctx.slot("ref_rating_suggestion") or {}).get("rag")
     if suggested in offered:
         others = [rag for rag in offered if rag != suggested]
@@ -1142,11 +1129,10 @@ async def _ask_decision(ctx: Context) -> str:
 
 
 async def _decision_buttons(ctx: Context) -> list[tuple[str, str]]:
-    variant = await ctx.variant()
     suggested = (ctx.slot("ref_rating_suggestion") or {}).get("rag")
     return [
         (f"{rag.capitalize()}{' (suggested)' if rag == suggested else ''}", rag)
-        for rag in rating_choices(ctx.slots, variant)
+        for rag in rating_choices(ctx.slots)
     ]
 
 

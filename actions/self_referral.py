@@ -1,7 +1,8 @@
 """Self-referral (003): a young person or a parent refers themselves, where the variant allows it.
 
-The register service decides: whether self-referral is allowed (GET /api/v1/variant), which
-council area a place is in (POST /api/v1/contacts/lookup), whether the person is eligible
+The register service decides: whether self-referral is allowed (GET /api/v1/variant), whether a
+postcode or date of birth is acceptable and how it is kept (POST /api/v1/referrals/answers/check),
+which council area a place is in (POST /api/v1/contacts/lookup), whether the person is eligible
 (POST /api/v1/eligibility) and what a stored self-referral needs (POST /api/v1/referrals,
 `referral_source: self`). This module only turns the person's words into those requests and the
 service's answers into short easy-read messages.
@@ -36,8 +37,7 @@ INTRO = (
 PICK_A_BUTTON = "Sorry, I did not understand.\nPlease choose one of the buttons."
 NAME_PROBLEM = "Please type the name in letters, up to 100 of them."
 DATE_PROBLEM = "Sorry, I could not read that date.\nPlease type the day, month and year."
-FUTURE_DATE = "That date is in the future. Please check it."
-POSTCODE_PROBLEM = "That does not look like a postcode.\nA postcode looks like TS18 1AB."
+ANSWER_KEPT = "I could not check that answer just now.\nI have kept it.\nThe team will check it."
 ASK_AREA = "Which council area is their home in?"
 POSTCODE_SUGGESTS = "Their postcode is usually in {area}."
 AREA_NOT_FOUND = "Sorry, I could not find that place in {variant}.\nPlease choose an area below."
@@ -152,23 +152,43 @@ def diagnosis_from(text: str) -> str | None:
     return None
 
 
-def date_from(text: str, today: date) -> date | str:
-    """A date with day, month and year, else the reason it is not one."""
+def date_from(text: str) -> date | None:
+    """The date with day, month and year the person typed, if there is one. Whether it is a date
+    of birth the register accepts is the service's to say."""
     try:
         first = date_parser.parse(text, dayfirst=True, fuzzy=True, default=datetime(1900, 1, 1))
         second = date_parser.parse(text, dayfirst=True, fuzzy=True, default=datetime(2000, 2, 2))
     except (ValueError, OverflowError):
-        return DATE_PROBLEM
+        return None
     if first != second:  # the day, month or year came from the default, not from the text
-        return DATE_PROBLEM
-    if first.date() > today:
-        return FUTURE_DATE
+        return None
     return first.date()
 
 
-def postcode_from(text: str) -> str | None:
+def postcode_from(text: str) -> str:
+    """The part of the answer that looks like a postcode, else the whole answer: whether it is
+    one, and how it is written, is the service's to say."""
     match = _POSTCODE.search(re.sub(r"\s+", " ", text.upper()))
-    return f"{match.group(1)} {match.group(2)}" if match else None
+    return f"{match.group(1)} {match.group(2)}" if match else " ".join(text.split())
+
+
+async def checked_answer(
+    field: str, candidate: str, dispatcher: CollectingDispatcher
+) -> str | None:
+    """One answer checked by the register service as a referral's would be (POST
+    /api/v1/referrals/answers/check): its normalised value, or None after saying why not. When the
+    service is not answering the answer is kept as given, and the person is told; the referral is
+    checked again when it is sent."""
+    try:
+        result = await register_client.check_answers({field: candidate})
+    except register_client.RegisterUnavailable:
+        say(dispatcher, [ANSWER_KEPT])
+        return candidate
+    checked = result[field]
+    if checked["ok"]:
+        return str(checked["value"])
+    say(dispatcher, [checked["message"]])
+    return None
 
 
 def contact_from(text: str) -> str | None:
@@ -419,22 +439,22 @@ class ValidateSelfReferralForm(FormValidationAction):
         return self._name("self_family_name", value, dispatcher)
 
     @answered
-    def validate_self_date_of_birth(
+    async def validate_self_date_of_birth(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        found = date_from(str(value), date.today())
-        if isinstance(found, str):
-            say(dispatcher, [found])
+        found = date_from(str(value))
+        if found is None:
+            say(dispatcher, [DATE_PROBLEM])
             return {"self_date_of_birth": None}
-        return {"self_date_of_birth": found.isoformat()}
+        born = await checked_answer("date_of_birth", found.isoformat(), dispatcher)
+        return {"self_date_of_birth": born}
 
     @answered
-    def validate_self_postcode(
+    async def validate_self_postcode(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        postcode = postcode_from(str(value))
-        if postcode is None:
-            say(dispatcher, [POSTCODE_PROBLEM])
+        candidate = postcode_from(str(value))[:16]
+        postcode = await checked_answer("postcode", candidate, dispatcher)
         return {"self_postcode": postcode}
 
     @answered

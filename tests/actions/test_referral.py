@@ -186,8 +186,7 @@ async def test_imminent_risk_with_no_earlier_knowledge_offers_a_direct_roar_refe
     step, slots, said_ = await next_step(started(**ELIGIBLE_CYP, **concerns))
     assert step == "decision"
     assert slots["ref_rating_suggestion"]["route"] == "direct_roar_referral"
-    variant = await rf.register_client.get_variant_cached()
-    assert rf.rating_choices(slots, variant) == ["amber", "red"]
+    assert rf.rating_choices(slots) == ["amber", "red"]
     assert "Transforming Care Officers" in said_
 
 

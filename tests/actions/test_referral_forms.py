@@ -484,6 +484,26 @@ async def test_as_many_invitees_as_needed(variant: dict[str, Any], domain: dict[
     assert "their role, an email address" in texts(dispatcher)
 
 
+async def test_green_is_offered_only_where_the_service_says_they_were_discharged_001_s10(
+    variant: dict[str, Any], domain: dict[str, Any]
+) -> None:
+    """001 s10: only someone discharged from an inpatient hospital is added as green. The
+    service's suggestion says so (choosable_at_referral); the form offers what it lists."""
+    decision = rf.ValidateReferralDecisionForm()
+    concerns = {"criteria_ids": ["amber.carer_strain"], "age_group": "cyp"}
+    discharged = await register_client.suggest_rating(
+        {**concerns, "recently_discharged_from_inpatient": True}
+    )
+    slots = {"ref_rating_suggestion": discharged, "ref_inpatient": "discharged"}
+    assert rf.rating_choices(slots) == ["amber", "green"]
+    not_discharged = await register_client.suggest_rating(concerns)
+    slots = {"ref_rating_suggestion": not_discharged, "ref_inpatient": "neither"}
+    assert rf.rating_choices(slots) == ["amber"]
+    events, dispatcher = await validate(decision, "ref_rating_decision", "green", domain, slots)
+    assert events["ref_rating_decision"] is None
+    assert "discharged from an inpatient hospital" in texts(dispatcher)
+
+
 async def test_a_direct_roar_rating_is_offered_only_where_the_rules_allow_it(
     variant: dict[str, Any], domain: dict[str, Any]
 ) -> None:
@@ -498,7 +518,7 @@ async def test_a_direct_roar_rating_is_offered_only_where_the_rules_allow_it(
     )
     assert suggestion["direct_roar_allowed"] is False
     slots = {"ref_rating_suggestion": suggestion, "ref_inpatient": "neither"}
-    assert rf.rating_choices(slots, variant) == ["amber"]
+    assert rf.rating_choices(slots) == ["amber"]
     events, dispatcher = await validate(decision, "ref_rating_decision", "red", domain, slots)
     assert events["ref_rating_decision"] is None
     assert "not open for this referral" in texts(dispatcher)

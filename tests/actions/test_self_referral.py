@@ -1,5 +1,6 @@
 """Self-referral against real register services: Tees Valley allows it (003), LLR does not."""
 
+import socket
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -158,24 +159,62 @@ async def test_who_the_referral_is_for(said: str, who: str | None, domain: dict[
     assert bool(dispatcher.messages) == (who is None)
 
 
-async def test_names_and_dates_are_read_or_asked_again(domain: dict[str, Any]) -> None:
+async def test_names_are_read_or_asked_again(domain: dict[str, Any]) -> None:
     assert (await validate("self_given_name", "  Sam ", domain))[0] == {"self_given_name": "Sam"}
     assert (await validate("self_family_name", "123", domain))[0] == {"self_family_name": None}
+
+
+async def test_dates_of_birth_are_checked_by_the_service(
+    tees_env: RegisterService, domain: dict[str, Any]
+) -> None:
     slots, _ = await validate("self_date_of_birth", "14 March 2012", domain)
     assert slots == {"self_date_of_birth": "2012-03-14"}
     assert (await validate("self_date_of_birth", "3/4/2011", domain))[0] == {
         "self_date_of_birth": "2011-04-03"
     }
+    # No day in it: not a date at all, so the service is not asked.
     slots, dispatcher = await validate("self_date_of_birth", "March 2012", domain)
     assert slots == {"self_date_of_birth": None}
     assert dispatcher.messages[0]["text"] == sr.DATE_PROBLEM
+    # A date, but not one a referral accepts: the service's own reasons (referrals.rules).
     future = (date.today() + timedelta(days=40)).strftime("%d %B %Y")
-    assert (await validate("self_date_of_birth", future, domain))[0] == {"self_date_of_birth": None}
+    slots, dispatcher = await validate("self_date_of_birth", future, domain)
+    assert slots == {"self_date_of_birth": None}
+    assert dispatcher.messages[0]["text"] == "The date of birth cannot be in the future."
+    slots, dispatcher = await validate("self_date_of_birth", "1 May 1850", domain)
+    assert slots == {"self_date_of_birth": None}
+    assert "please check the year" in dispatcher.messages[0]["text"]
 
 
-async def test_postcode_and_contact_formats(domain: dict[str, Any]) -> None:
+async def test_postcodes_are_checked_and_written_by_the_service(
+    tees_env: RegisterService, domain: dict[str, Any]
+) -> None:
     assert (await validate("self_postcode", "ts181ab", domain))[0] == {"self_postcode": "TS18 1AB"}
-    assert (await validate("self_postcode", "Stockton", domain))[0] == {"self_postcode": None}
+    slots, _ = await validate("self_postcode", "it is ts18  1ab thanks", domain)
+    assert slots == {"self_postcode": "TS18 1AB"}
+    for said in ("Stockton", "QQ1 1AA"):  # QQ: letters no UK postcode starts with
+        slots, dispatcher = await validate("self_postcode", said, domain)
+        assert slots == {"self_postcode": None}
+        [message] = dispatcher.messages
+        assert "does not look like a UK postcode" in message["text"]
+
+
+async def test_when_the_service_is_down_an_answer_is_kept_and_that_is_said(
+    domain: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The referral is checked again when it is sent, so nothing is lost by keeping it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("DSP_SERVICE_URL", f"http://127.0.0.1:{probe.getsockname()[1]}")
+    slots, dispatcher = await validate("self_postcode", "ts18 1ab", domain)
+    assert slots == {"self_postcode": "TS18 1AB"}
+    assert [m["text"] for m in dispatcher.messages] == [sr.ANSWER_KEPT]
+    slots, dispatcher = await validate("self_date_of_birth", "14 March 2012", domain)
+    assert slots == {"self_date_of_birth": "2012-03-14"}
+    assert [m["text"] for m in dispatcher.messages] == [sr.ANSWER_KEPT]
+
+
+async def test_contact_formats(domain: dict[str, Any]) -> None:
     slots, _ = await validate("self_contact", "call me on 07700 900 123 please", domain)
     assert slots == {"self_contact": "07700900123"}
     slots, _ = await validate("self_contact", "mum@example.org", domain)

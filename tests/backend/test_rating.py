@@ -72,6 +72,29 @@ def test_green_at_referral_only_for_someone_discharged_from_inpatient_care_001_s
     assert any("step" in r or "identify" in r for r in result.reasons)
 
 
+def test_green_may_be_chosen_at_referral_only_after_an_inpatient_discharge_001_s10() -> None:
+    """001 s10: only someone discharged from an inpatient hospital is added as green; the
+    referrer may still choose green when concerns make the suggestion amber."""
+    assert "green" not in suggest(criteria_ids=["amber.carer_strain"]).choosable_at_referral
+    discharged = suggest(
+        recently_discharged_from_inpatient=True, criteria_ids=["amber.carer_strain"]
+    )
+    assert discharged.rag == "amber"
+    assert discharged.choosable_at_referral == ["amber", "green"]
+
+
+def test_red_may_be_chosen_at_referral_only_where_a_direct_roar_referral_is_allowed_001_s10() -> (
+    None
+):
+    direct = suggest(imminent_risk_of_admission=True)
+    assert direct.choosable_at_referral == ["amber", "red"]
+    known_before = suggest(
+        imminent_risk_of_admission=True, earlier_knowledge_of_escalating_risk=True
+    )
+    assert known_before.choosable_at_referral == ["amber"]
+    assert "blue" not in direct.choosable_at_referral  # nobody is referred as blue (000)
+
+
 def test_discharged_with_concerns_is_amber_not_green_000_amber() -> None:
     """000 lists a recent discharge among the amber concerns; green is for no concerns."""
     result = suggest(
@@ -150,6 +173,7 @@ def test_tees_valley_leaves_the_rating_to_the_dsr_meeting_003() -> None:
     assert result.rag is None
     assert result.route == "dsr_meeting_rates"
     assert result.decided_by == "dsr_meeting"
+    assert result.choosable_at_referral == []  # the referrer chooses no rating (003)
     assert result.register == "DSR"
     assert result.direct_roar_allowed is None
     assert [c.id for c in result.criteria_matched] == ["concern.placement_breakdown"]

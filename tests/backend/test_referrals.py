@@ -80,11 +80,26 @@ def test_a_direct_red_referral_needs_the_full_form_and_goes_on_the_roar_001_s10_
 def test_a_discharged_person_is_added_as_green_with_a_step_down_end_001_s10(
     client: TestClient, referrer: Headers
 ) -> None:
-    body = referral_body(rag="green", criteria=("amber.recent_inpatient_discharge",))
+    body = referral_body(
+        rag="green", criteria=("amber.recent_inpatient_discharge",), discharged=True
+    )
     response = client.post(URL, json=body, headers=referrer)
     assert response.status_code == 201, response.text
     ends = date.fromisoformat(response.json()["step_down_ends_on"])
     assert 59 <= (ends - date.today()).days <= 62  # LLR: two months
+
+
+def test_green_is_refused_for_someone_not_discharged_from_an_inpatient_hospital_001_s10(
+    client: TestClient, referrer: Headers, db_session: Session
+) -> None:
+    """001 s10: "Only patients who have been discharged from an inpatient hospital should be
+    added to the DSR as 'green'"; the rating question's answer travels in the suggestion."""
+    before = entries(db_session)
+    body = referral_body(rag="green", criteria=("amber.recent_inpatient_discharge",))
+    assert body["rating"]["suggestion"]["choosable_at_referral"] == ["amber"]
+    problems = errors(client.post(URL, json=body, headers=referrer))
+    assert "discharged from an inpatient hospital" in problems["rating.decision.rag"]
+    assert entries(db_session) == before
 
 
 def test_long_free_text_and_the_good_referral_prompts_are_kept_003(

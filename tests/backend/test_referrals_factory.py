@@ -47,6 +47,7 @@ def referral_body(
     full: bool = False,
     mam_organised_by_admin: bool = False,
     nhs_number: str | None = None,
+    discharged: bool = False,
     **overrides: Any,
 ) -> dict[str, Any]:
     """A referral that every rule accepts; `full` fills every section and an invitee."""
@@ -61,7 +62,9 @@ def referral_body(
             "referrer_kind": "health",
         },
         "rating": {
-            "suggestion": _suggestion(variant_id, criteria),
+            "suggestion": _suggestion(
+                variant_id, criteria, recently_discharged_from_inpatient=discharged
+            ),
             "decision": {"rag": rag, "register": register},
         },
         "consent": {

@@ -29,3 +29,18 @@ def test_rasa_and_the_action_server_listen_on_loopback_only(stack: Stack) -> Non
         lines = [line for line in listening.splitlines() if line.split()[3].endswith(f":{port}")]
         assert lines, f"nothing listens on {port}"
         assert all(line.split()[3].startswith("127.0.0.1:") for line in lines), lines
+
+
+def test_what_a_person_types_stays_out_of_every_log(stack: Stack) -> None:
+    """Health data: nothing person-identifiable in logs (DESIGN.md, Data protection)."""
+    from pathlib import Path
+
+    name, nhs_number = "Zebedee Quixotic-Marmalade", "943 476 5919"
+    with stack.chat() as chat:
+        answered = chat.post("/chat", json={"message": f"my name is {name}, NHS {nhs_number}"})
+        assert answered.status_code == 200
+    logs = sorted((Path(stack.env["DSP_VAR_DIR"]) / "log").glob("*.log"))
+    assert {log.name for log in logs} >= {"register_service.log", "action_server.log", "rasa.log"}
+    for log in logs:
+        text = log.read_text(errors="replace")
+        assert "Zebedee" not in text and nhs_number not in text, log.name

@@ -65,6 +65,12 @@ class RatingSuggestion(BaseModel):
         description="001 s10: imminent risk with no earlier knowledge; None without a ROAR"
     )
     criteria_matched: list[Criterion]
+    choosable_at_referral: list[Rag] = Field(
+        default=[],
+        description="the ratings the referrer may choose at referral: the variant's own, red only "
+        "where a direct ROAR referral is allowed, green only for someone discharged from an "
+        "inpatient hospital (001 s10); empty where the DSR meeting rates (003)",
+    )
     linked_processes: list[str]
     reasons: list[str] = Field(description="plain English, each naming its source")
     decided_by: Literal["referrer", "dsr_meeting"] = Field(

@@ -34,6 +34,38 @@ def criteria_for(*, question: RatingQuestion, variant: Variant) -> list[Criterio
     return [c for c in variant.ratings.all_criteria() if c.id in ticked]
 
 
+def discharged_from_inpatient(*, question: RatingQuestion, matched: list[Criterion]) -> bool:
+    """Discharged from an inpatient hospital: said so, or a green criterion ticked (004 green is a
+    former inpatient). Only such a person is added as green (001 s10)."""
+    return question.recently_discharged_from_inpatient or any(
+        c.id.startswith("green.") for c in matched
+    )
+
+
+def choosable_at_referral(
+    *,
+    question: RatingQuestion,
+    matched: list[Criterion],
+    direct_roar_allowed: bool | None,
+    variant: Variant,
+) -> list[Rag]:
+    """The ratings the referrer may choose at referral (001 s10): those the variant gives at
+    referral; one on the ROAR only where a direct ROAR referral is allowed; green only for someone
+    discharged from an inpatient hospital."""
+    chosen: list[Rag] = []
+    for definition in variant.ratings.definitions:
+        if definition.at_referral is None:
+            continue
+        if definition.register == "ROAR" and direct_roar_allowed is False:
+            continue
+        if definition.rag == "green" and not discharged_from_inpatient(
+            question=question, matched=matched
+        ):
+            continue
+        chosen.append(definition.rag)
+    return chosen
+
+
 def suggested_rag(
     *, question: RatingQuestion, matched: list[Criterion], variant: Variant
 ) -> tuple[Rag | None, str]:
@@ -57,7 +89,7 @@ def suggested_rag(
         return "amber", "amber criteria are ticked"
     if "amber" in defined and question.other_concern:
         return "amber", "there is a significant concern: the criteria are only examples (001 s9)"
-    if "green" in defined and ("green" in ticked or question.recently_discharged_from_inpatient):
+    if "green" in defined and discharged_from_inpatient(question=question, matched=matched):
         return "green", "the person was discharged from inpatient care and no concern is ticked"
     return None, (
         "nothing ticked points to a rating yet: tick the concerns that apply, or say there is "
@@ -137,6 +169,9 @@ def suggest(*, question: RatingQuestion, variant: Variant) -> RatingSuggestion:
         route=route,
         direct_roar_allowed=direct_allowed,
         criteria_matched=matched,
+        choosable_at_referral=choosable_at_referral(
+            question=question, matched=matched, direct_roar_allowed=direct_allowed, variant=variant
+        ),
         linked_processes=linked_processes(definition, question.age_group) if definition else [],
         reasons=[
             reason,

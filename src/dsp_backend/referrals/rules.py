@@ -228,6 +228,13 @@ def consent_renewal_due(given_on: date, variant: Variant) -> date | None:
     return None if months is None else lifecycle.add_months(given_on, months)
 
 
+GREEN_NOT_DISCHARGED = (
+    "Only someone who has been discharged from an inpatient hospital is added as green "
+    "(001 section 10). Please choose amber, or say in the rating questions that they were "
+    "discharged."
+)
+
+
 def _rating_problems(referral: ReferralCreate, variant: Variant) -> list[Problem]:
     if referral.rating is None:
         return [
@@ -264,6 +271,10 @@ def _rating_problems(referral: ReferralCreate, variant: Variant) -> list[Problem
     refused = decision_refusal(decision.rag, variant)
     if refused is not None:
         found.append(Problem((*loc, "rag"), refused, "rating"))
+    elif (
+        decision.rag == "green" and "green" not in referral.rating.suggestion.choosable_at_referral
+    ):
+        found.append(Problem((*loc, "rag"), GREEN_NOT_DISCHARGED, "rating"))
     elif decision.register != register_of(decision.rag, variant):
         found.append(
             Problem(
