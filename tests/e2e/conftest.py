@@ -45,12 +45,12 @@ class Stack:
             yield client
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    var = tmp_path_factory.mktemp("var")
+def run_stack(var: Path, variant: str) -> Iterator[Stack]:
+    """Starts scripts/stack.py for one variant on spare ports; stops it with Ctrl-C (SIGINT)."""
     port = free_port()
     env = {
         **os.environ,
+        "DSP_VARIANT": variant,
         "DSP_VAR_DIR": str(var),
         "DSP_PORT": str(port),
         "DSP_ACTIONS_PORT": str(free_port()),
@@ -93,3 +93,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         for name in ("DSP_PORT", "DSP_ACTIONS_PORT", "DSP_RASA_PORT"):
             with socket.socket() as probe:
                 assert probe.connect_ex(("127.0.0.1", int(env[name]))) != 0, f"{name} still open"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The stack as `make run` starts it, for the default variant (LLR)."""
+    yield from run_stack(tmp_path_factory.mktemp("var"), "llr")
+
+
+@pytest.fixture(scope="session")
+def tees_valley_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The same stack deployed for Tees Valley, where people may refer themselves (003)."""
+    yield from run_stack(tmp_path_factory.mktemp("tees_var"), "tees_valley")

@@ -5,52 +5,16 @@ the place they live, "can I refer myself?" and the crisis safety net. Tees Valle
 their child through the self-referral form and the register shows `referral_source: self`.
 """
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 import easy_read
 
-# A `tests` package in the backend environment shadows this one, so conftest.py's helpers are
-# not imported: `stack` comes as a fixture, and the Tees Valley stack has its own small helpers.
-ROOT = Path(__file__).resolve().parents[2]
-Stack = Any  # the `stack` fixture of conftest.py: .url, .env, .token(role), .chat()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Deployment:
-    """A running stack for another variant: its URL, environment, tokens and a chat client."""
-
-    def __init__(self, url: str, env: dict[str, str]) -> None:
-        self.url = url
-        self.env = env
-
-    def token(self, role: str) -> str:
-        command = [str(ROOT / ".venv/backend/bin/dsp-backend"), "token", "create", "--role", role]
-        done = subprocess.run(command, env=self.env, check=True, capture_output=True, text=True)
-        return done.stdout.strip()
-
-    @contextmanager
-    def chat(self) -> Iterator[httpx.Client]:
-        with httpx.Client(base_url=self.url, timeout=60) as client:
-            client.get("/").raise_for_status()
-            yield client
+# A `tests` package in the backend environment shadows this one, so nothing is imported from
+# conftest.py: `stack` and `tees_valley_stack` come as fixtures.
+Stack = Any  # conftest.Stack: .url, .env, .token(role), .chat()
 
 
 def say(chat: httpx.Client, message: str) -> list[dict[str, Any]]:
@@ -119,54 +83,9 @@ def test_crisis_gets_emergency_routes_at_once_then_carries_on(stack: Stack) -> N
 # ---- Tees Valley: self-referral ----------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def tees_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    """The same stack as `stack`, deployed for Tees Valley (DSP_VARIANT)."""
-    var = tmp_path_factory.mktemp("tees_var")
-    port = free_port()
-    env = {
-        **os.environ,
-        "DSP_VARIANT": "tees_valley",
-        "DSP_VAR_DIR": str(var),
-        "DSP_PORT": str(port),
-        "DSP_ACTIONS_PORT": str(free_port()),
-        "DSP_RASA_PORT": str(free_port()),
-        "DSP_HOST": "127.0.0.1",
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("DATABASE_URL", None)
-    backend = str(ROOT / ".venv/backend/bin/dsp-backend")
-    subprocess.run([backend, "migrate"], env=env, check=True, capture_output=True)
-    output = (var / "stack.out").open("w+")
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "stack.py")],
-        cwd=ROOT,
-        env=env,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 300
-    try:
-        while "All started" not in (var / "stack.out").read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the stack did not start:\n" + (var / "stack.out").read_text())
-            time.sleep(1)
-        yield Deployment(f"http://127.0.0.1:{port}", env)
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        output.close()
-        for name in ("DSP_PORT", "DSP_ACTIONS_PORT", "DSP_RASA_PORT"):
-            with socket.socket() as probe:
-                assert probe.connect_ex(("127.0.0.1", int(env[name]))) != 0, f"{name} open"
-
-
-def test_a_parent_refers_their_child_themselves_in_tees_valley(tees_stack: Deployment) -> None:
+def test_a_parent_refers_their_child_themselves_in_tees_valley(tees_valley_stack: Stack) -> None:
     born = date(date.today().year - 12, 3, 14).strftime("%d %B %Y")
-    with tees_stack.chat() as chat:
+    with tees_valley_stack.chat() as chat:
         offer = say(chat, "can I refer my son myself?")
         assert "Yes, in Tees Valley you can refer yourself to the DSR." in text_of(offer)
         first = say(chat, buttons_of(offer)["Start my referral"])
@@ -192,9 +111,9 @@ def test_a_parent_refers_their_child_themselves_in_tees_valley(tees_stack: Deplo
         assert "Your referral has been sent." in sent
         assert "The DSR coordinator tells people who referred themselves the outcome" in sent
 
-    token = tees_stack.token("dsr_admin")
+    token = tees_valley_stack.token("dsr_admin")
     register = httpx.get(
-        f"{tees_stack.url}/api/v1/register", headers={"Authorization": f"Bearer {token}"}
+        f"{tees_valley_stack.url}/api/v1/register", headers={"Authorization": f"Bearer {token}"}
     ).json()
     [entry] = register
     assert entry["referral_source"] == "self" and entry["age_group"] == "cyp"
