@@ -2,12 +2,14 @@
 
 import argparse
 import sys
+from datetime import UTC, datetime
 
 from dsp_backend.auth import service as auth_service
 from dsp_backend.auth.schemas import Role
 from dsp_backend.config import get_settings
 from dsp_backend.database import migrate as migrations
 from dsp_backend.database.core import get_sessionmaker
+from dsp_backend.drafts import service as draft_service
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -47,10 +49,6 @@ def _token_create(args: argparse.Namespace) -> int:
 
 
 def _drafts_purge(_args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
-    from dsp_backend.drafts import service as draft_service
-
     with get_sessionmaker()() as db_session:
         deleted = draft_service.purge_expired(db_session=db_session, now=datetime.now(UTC))
         db_session.commit()

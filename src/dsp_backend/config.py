@@ -2,7 +2,6 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,9 +12,6 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
-    environment: Literal["development", "test", "production"] = Field(
-        default="development", alias="DSP_ENVIRONMENT"
-    )
     variant: str = Field(default="llr", alias="DSP_VARIANT")
     database_url: str = Field(default="", alias="DATABASE_URL")
     var_dir: Path = Field(default=PROJECT_ROOT / "var", alias="DSP_VAR_DIR")

@@ -1,7 +1,7 @@
 """Drafts of paused referrals. Pure verbs over a session; the caller passes the clock.
 
 A resume code is 8 characters from an alphabet without look-alikes (no 0/O, 1/I/L), shown as
-XXXX-XXXX. Only its SHA-256 is stored, like the API tokens. A draft lives for the variant's
+K7QM-3FXP, for example. Only its SHA-256 is stored, like the API tokens. A draft lives for the variant's
 `draft_retention_hours` from its last save; an expired draft is deleted when someone asks for it,
 and `dsp-backend drafts purge` deletes the rest.
 """

@@ -52,7 +52,7 @@ class NotAllowed(ValueError):
 
 
 def new_dsp_id(choose: Callable[[str], str] = secrets.choice) -> str:
-    """Random, never derived from personal data (001 section 6): DSP-XXXX-XXXX."""
+    """Random, never derived from personal data (001 section 6), e.g. DSP-7K3F-Q9XM."""
     chars = "".join(choose(DSP_ID_ALPHABET) for _ in range(8))
     return f"DSP-{chars[:4]}-{chars[4:]}"
 
