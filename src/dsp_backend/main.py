@@ -13,6 +13,7 @@ from dsp_backend.config import get_settings
 from dsp_backend.contacts.routes import router as contacts_router
 from dsp_backend.drafts.routes import router as drafts_router
 from dsp_backend.eligibility.routes import router as eligibility_router
+from dsp_backend.questionnaire.routes import router as questionnaire_router
 from dsp_backend.rating.routes import router as rating_router
 from dsp_backend.referrals.routes import router as referral_router
 from dsp_backend.register.routes import reports_router
@@ -30,6 +31,7 @@ def api_router() -> APIRouter:
     router.include_router(audit_router)
     router.include_router(eligibility_router)
     router.include_router(rating_router)
+    router.include_router(questionnaire_router)
     router.include_router(referral_router)
     router.include_router(drafts_router)
     router.include_router(register_router)

@@ -105,3 +105,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 def tees_valley_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The same stack deployed for Tees Valley, where people may refer themselves (003)."""
     yield from run_stack(tmp_path_factory.mktemp("tees_var"), "tees_valley")
+
+
+@pytest.fixture(scope="session")
+def west_sussex_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The same stack deployed for West Sussex, with its own red / amber / green criteria (004)."""
+    yield from run_stack(tmp_path_factory.mktemp("west_sussex_var"), "west_sussex")

@@ -7,7 +7,7 @@ from dsp_backend.auth.dependencies import require_roles
 from dsp_backend.auth.schemas import Actor, Role
 from dsp_backend.eligibility import service as eligibility_service
 from dsp_backend.eligibility.schemas import EligibilityAnswers, EligibilityResult
-from dsp_backend.referrals.errors import PlainValidationRoute
+from dsp_backend.errors import PlainValidationRoute
 from dsp_backend.variants.dependencies import VariantDep
 
 # The answers hold personal data (date of birth, postcode): a 422 never repeats them.

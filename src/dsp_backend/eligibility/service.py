@@ -233,10 +233,12 @@ def check_area(answers: EligibilityAnswers, variant: Variant, age: Age | None) -
 
     if answers.council_area is not None:
         return result("met", f"The home address is in {names[answers.council_area]}. {rule.text}")
-    if answers.gp_in_area and rule.gp_practice_counts:
-        return result("met", f"The GP surgery is in a {rule.icb} practice. {rule.text}")
+    # DESIGN: lives in the area AND (an area GP or an area council address); a GP in the area
+    # does not bring in someone who lives outside it, who needs an out-of-area exception.
     if answers.out_of_area_placement or answers.lives_outside_area:
         return _check_out_of_area(answers, variant, age)
+    if answers.gp_in_area and rule.gp_practice_counts:
+        return result("met", f"The GP surgery is in a {rule.icb} practice. {rule.text}")
     ask = "which council area the person lives in" + (
         f", or whether their GP is in a {rule.icb} practice" if rule.gp_practice_counts else ""
     )

@@ -46,6 +46,11 @@ class RatingQuestion(BaseModel):
     age_group: AgeGroup | None = Field(
         default=None, description="chooses the CYP or adult wording where the variant differs"
     )
+    out_of_area_rating: Rag | None = Field(
+        default=None,
+        description="the rating an out-of-area exception requires (000: red for a section 117 "
+        "child; 001 appendix 2: red on the ROAR for an adult); set by the service from eligibility",
+    )
 
     @model_validator(mode="after")
     def _one_place(self) -> "RatingQuestion":

@@ -42,6 +42,23 @@ def discharged_from_inpatient(*, question: RatingQuestion, matched: list[Criteri
     )
 
 
+def direct_roar_allowed(
+    *, question: RatingQuestion, matched: list[Criterion], variant: Variant
+) -> bool | None:
+    """001 s10: red at referral for imminent risk with no earlier knowledge of escalating risk;
+    001 appendix 2: for an adult whose admission avoidance is urgent with a CTR requested; or
+    where an out-of-area exception requires red (000). None where the variant has no ROAR."""
+    direct = variant.ratings.direct_roar
+    if direct is None:
+        return None
+    if question.out_of_area_rating == "red":
+        return True
+    imminent = question.imminent_risk_of_admission
+    if imminent and not question.earlier_knowledge_of_escalating_risk:
+        return True
+    return any(c.id in direct.criteria for c in matched)
+
+
 def choosable_at_referral(
     *,
     question: RatingQuestion,
@@ -49,21 +66,27 @@ def choosable_at_referral(
     direct_roar_allowed: bool | None,
     variant: Variant,
 ) -> list[Rag]:
-    """The ratings the referrer may choose at referral (001 s10): those the variant gives at
-    referral; one on the ROAR only where a direct ROAR referral is allowed; green only for someone
-    discharged from an inpatient hospital."""
-    chosen: list[Rag] = []
-    for definition in variant.ratings.definitions:
-        if definition.at_referral is None:
-            continue
-        if definition.register == "ROAR" and direct_roar_allowed is False:
-            continue
-        if definition.rag == "green" and not discharged_from_inpatient(
-            question=question, matched=matched
-        ):
-            continue
-        chosen.append(definition.rag)
-    return chosen
+    """The ratings the referrer may choose at referral, each by its definition's rule (001 s10;
+    004): always, by the direct ROAR rule, when one of its criteria applies, or after an
+    inpatient discharge. An out-of-area exception that requires a rating allows only that one."""
+    if question.out_of_area_rating is not None:
+        return [question.out_of_area_rating]
+    ticked = {c.id.split(".", 1)[0] for c in matched}
+    discharged = discharged_from_inpatient(question=question, matched=matched)
+    allowed = {
+        "always": True,
+        "never": False,
+        "direct_roar": bool(direct_roar_allowed),
+        "inpatient_discharge": discharged,
+    }
+    return [
+        d.rag
+        for d in variant.ratings.definitions
+        if d.at_referral is not None
+        and (
+            d.rag in ticked if d.choosable_when == "criterion_ticked" else allowed[d.choosable_when]
+        )
+    ]
 
 
 def suggested_rag(
@@ -74,12 +97,14 @@ def suggested_rag(
     ratings = variant.ratings
     ticked = {c.id.split(".", 1)[0] for c in matched}
     defined = {d.rag for d in ratings.definitions}
+    if question.out_of_area_rating is not None:
+        return question.out_of_area_rating, "the out-of-area exception requires it"
     if question.inpatient_now:
         if "blue" in defined:
             return "blue", "the person is in an inpatient unit now"
         return None, (
-            f"{variant.name} has no rating for someone who is an inpatient now "
-            f"({ratings.source}): the DSR team decides"
+            f"{variant.name} has no rating for someone who is an inpatient now: the DSR team "
+            "decides"
         )
     if "red" in defined and "red" in ticked:
         return "red", "red criteria are ticked"
@@ -88,7 +113,7 @@ def suggested_rag(
     if "amber" in defined and "amber" in ticked:
         return "amber", "amber criteria are ticked"
     if "amber" in defined and question.other_concern:
-        return "amber", "there is a significant concern: the criteria are only examples (001 s9)"
+        return "amber", "there is a significant concern: the criteria are only examples"
     if "green" in defined and discharged_from_inpatient(question=question, matched=matched):
         return "green", "the person was discharged from inpatient care and no concern is ticked"
     return None, (
@@ -107,22 +132,17 @@ def linked_processes(definition: RatingDefinition, age_group: AgeGroup | None) -
 
 
 def route_for(
-    *, rag: Rag | None, question: RatingQuestion, variant: Variant
-) -> tuple[Route, bool | None, list[str]]:
-    """How the rating is reached. With a ROAR, red at referral only by the direct ROAR rule:
-    imminent risk and no earlier knowledge of escalating risk; else escalation (001 s10)."""
+    *, rag: Rag | None, allowed: bool | None, question: RatingQuestion, variant: Variant
+) -> tuple[Route, list[str]]:
+    """How the rating is reached. With a ROAR, red at referral only by a direct ROAR route (001
+    s10; appendix 2); else by escalation from amber."""
     direct = variant.ratings.direct_roar
     if rag == "blue" or (rag is None and question.inpatient_now):
-        return "inpatient", None, []
-    if direct is None:
-        return "dsr_referral", None, []
-    allowed = question.imminent_risk_of_admission and not (
-        question.earlier_knowledge_of_escalating_risk
-    )
-    if rag != "red":
-        return "dsr_referral", allowed, []
+        return "inpatient", []
+    if direct is None or rag != "red":
+        return "dsr_referral", []
     if allowed:
-        return "direct_roar_referral", True, [f"{direct.text} ({direct.source})"]
+        return "direct_roar_referral", [direct.text]
     why = (
         "escalating risk was known before"
         if question.imminent_risk_of_admission
@@ -130,11 +150,10 @@ def route_for(
     )
     return (
         "escalation_from_dsr",
-        False,
         [
             f"A direct referral to the ROAR is not for this person because {why}. "
             f"{direct.text} If they are not on the DSR yet, refer them as amber and ask the DSP "
-            f"admin lead to escalate at once. ({direct.source})"
+            "admin lead to escalate at once."
         ],
     )
 
@@ -150,11 +169,14 @@ def suggest(*, question: RatingQuestion, variant: Variant) -> RatingSuggestion:
             direct_roar_allowed=None,
             criteria_matched=matched,
             linked_processes=[],
-            reasons=[f"{ratings.text} ({ratings.source})"],
+            reasons=[ratings.text],
             decided_by="dsr_meeting",
         )
     rag, why = suggested_rag(question=question, matched=matched, variant=variant)
-    route, direct_allowed, route_reasons = route_for(rag=rag, question=question, variant=variant)
+    direct_allowed = direct_roar_allowed(question=question, matched=matched, variant=variant)
+    route, route_reasons = route_for(
+        rag=rag, allowed=direct_allowed, question=question, variant=variant
+    )
     definition = ratings.definition(rag) if rag else None
     reason = f"No rating suggested: {why}."
     if definition is not None:
@@ -162,7 +184,7 @@ def suggest(*, question: RatingQuestion, variant: Variant) -> RatingSuggestion:
         # red can be given at referral rather than what red means on the register.
         red_by_risk_only = rag == "red" and not any(c.id.startswith("red.") for c in matched)
         meaning = (definition.at_referral if red_by_risk_only else None) or definition.text
-        reason = f"Suggested {rag} because {why}. {meaning} ({definition.source})"
+        reason = f"Suggested {rag} because {why}. {meaning}"
     return RatingSuggestion(
         rag=rag,
         register=definition.register if definition else "DSR",

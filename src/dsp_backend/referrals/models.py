@@ -32,7 +32,8 @@ class Referral(Base):
     suggested_register: Mapped[str] = mapped_column(String(4))
     # The reasons for referral (001 section 6): ids of the variant's criteria, never free text.
     matched_criteria: Mapped[list[str]] = mapped_column(JSON)
-    decided_rag: Mapped[str] = mapped_column(String(8))
+    # None where the DSR meeting rates the referral (003).
+    decided_rag: Mapped[str | None] = mapped_column(String(8))
     decided_register: Mapped[str] = mapped_column(String(4))
 
 

@@ -1,21 +1,15 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, status
 from fastapi.responses import JSONResponse
 
 from dsp_backend.auth.dependencies import require_roles
 from dsp_backend.auth.schemas import Actor, Role
 from dsp_backend.database.core import SessionDep
-from dsp_backend.referrals import answers as referral_answers
+from dsp_backend.errors import PlainValidationRoute, refuse
 from dsp_backend.referrals import service as referral_service
-from dsp_backend.referrals.errors import PlainValidationRoute, refuse
-from dsp_backend.referrals.schemas import (
-    AnswersCheck,
-    AnswersChecked,
-    ReferralCreate,
-    ReferralCreated,
-)
+from dsp_backend.referrals.schemas import ReferralCreate, ReferralCreated
 from dsp_backend.variants.dependencies import VariantDep
 
 router = APIRouter(prefix="/referrals", tags=["referrals"], route_class=PlainValidationRoute)
@@ -57,15 +51,19 @@ def create_referral(
     return JSONResponse(status_code=answer.status_code, content=answer.body)
 
 
-@router.post("/answers/check", response_model=AnswersChecked)
-def check_answers(
-    answers: AnswersCheck,
-    variant: VariantDep,
-    actor: Annotated[Actor, Depends(require_roles(*REFERRERS))],
-) -> AnswersChecked:
-    """Checks answers one at a time, as a guided form collects them, exactly as a referral's are
-    checked; with the age, its age group and whether the person may consent (001 s7, s14; 004).
+DspId = Annotated[str, Path(pattern=r"^DSP-[0-9A-Z]{4}-[0-9A-Z]{4}$")]
 
-    Nothing is stored. Personal data travel in the body; a 422 never repeats them.
-    """
-    return referral_answers.check(answers=answers, variant=variant, today=datetime.now(UTC).date())
+
+@router.get("/{dsp_id}/fhir", responses={404: {"description": "no one has this dsp_id"}})
+def export_fhir(
+    dsp_id: DspId,
+    db_session: SessionDep,
+    actor: Annotated[Actor, Depends(require_roles(Role.dsr_admin))],
+) -> JSONResponse:
+    """The referral as a FHIR QuestionnaireResponse (R4B, whose QuestionnaireResponse is R4's),
+    beside the CSV export. An identifiable read: it is in the audit log."""
+    exported = referral_service.export_fhir(db_session=db_session, actor=actor, dsp_id=dsp_id)
+    if exported is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No referral has this dsp_id.")
+    db_session.commit()
+    return JSONResponse(exported, media_type="application/fhir+json")

@@ -8,7 +8,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from dsp_backend.audit import service as audit_service
 from dsp_backend.auth.schemas import Actor
 from dsp_backend.eligibility import service as eligibility_service
-from dsp_backend.eligibility.schemas import EligibilityResult
-from dsp_backend.referrals import rules
+from dsp_backend.questionnaire import fhir, logic, rules
 from dsp_backend.referrals.models import IdempotencyRecord, Referral, ReferralPersonal
-from dsp_backend.referrals.schemas import RatingDecision, ReferralCreate, ReferralCreated
+from dsp_backend.referrals.schemas import FormKind, ReferralCreate, ReferralCreated
+from dsp_backend.register import consent
 from dsp_backend.register import service as register_service
 from dsp_backend.register.models import RegisterEntry
 from dsp_backend.variants.schemas import Variant
@@ -75,62 +75,38 @@ def field_names(value: Any, prefix: str = "") -> Iterator[str]:
         yield prefix
 
 
-def _eligibility_problems(
-    result: EligibilityResult, decision: RatingDecision | None, variant: Variant
-) -> list[rules.Problem]:
-    """000, 001 section 9: no ineligible person is stored; an out-of-area exception may need a
-    particular rating or register (000: red and an urgent CETR for a section 117 CYP)."""
-    if not result.referrer_may_refer:
-        texts = [r.text for r in result.reasons if r.rule == "who_may_refer"]
-        return [rules.Problem(("eligibility", "referrer_kind"), " ".join(texts), "eligibility")]
-    if not result.eligible:
-        unmet = [f"{r.text} ({r.source})" for r in result.reasons if not r.met]
-        to_confirm = [f"Please confirm {item}." for item in result.to_confirm]
-        return [rules.Problem(("eligibility",), text, "eligibility") for text in unmet + to_confirm]
-    if decision is None:
-        return []
-    why = " ".join(r.text for r in result.reasons if r.rule.startswith("out_of_area."))
-    if result.rating_required is not None and decision.rag != result.rating_required:
-        return [
-            rules.Problem(
-                ("rating", "decision", "rag"),
-                f"This referral is possible only with a {result.rating_required} rating. {why}",
-                "eligibility",
-            )
-        ]
-    if result.register == "ROAR" and rules.register_of(decision.rag, variant) != "ROAR":
-        return [
-            rules.Problem(
-                ("rating", "decision", "register"),
-                f"This referral is possible only to the ROAR. {why}",
-                "eligibility",
-            )
-        ]
-    return []
-
-
-def _check(referral: ReferralCreate, *, variant: Variant, now: datetime) -> None:
-    today = now.date()
-    found = rules.problems(referral, variant=variant, today=today)
-    if found or referral.eligibility is None:
-        raise Refused(422, [problem.as_error() for problem in found])
-    person = referral.person
-    # The form's date of birth and postcode are the ones the register keeps: check with those.
-    answers = referral.eligibility.model_copy(
-        update={
-            "date_of_birth": person.date_of_birth or referral.eligibility.date_of_birth,
-            "postcode": person.postcode or referral.eligibility.postcode,
-        }
-    )
-    try:
-        result = eligibility_service.check(answers=answers, variant=variant, today=today)
-    except eligibility_service.InvalidAnswers as error:
-        problem = rules.Problem(("eligibility",), str(error), "eligibility")
-        raise Refused(422, [problem.as_error()]) from error
-    decision = referral.rating.decision if referral.rating else None
-    found = _eligibility_problems(result, decision, variant)
+def _check(referral: ReferralCreate, *, variant: Variant, now: datetime) -> logic.State:
+    """The answers as the questionnaire reads them, with eligibility and the rating recomputed;
+    Refused with every problem at once, each naming its question."""
+    state = logic.state_of(referral.answers, referral.referral_source, variant, now.date())
+    found = rules.problems(state)
     if found:
         raise Refused(422, [problem.as_error() for problem in found])
+    return state
+
+
+def form_kind(state: logic.State) -> FormKind:
+    """001 sections 10 and 11: the full form where the DSP admin lead organises the MAM or the
+    referral is to the ROAR; otherwise the mandatory fields. Self-referrals: 003's short form."""
+    if state.source == "self":
+        return "self_referral"
+    return "full" if state.facts["full_form"] else "mandatory"
+
+
+def next_steps(state: logic.State, created: RegisterEntry) -> list[str]:
+    """What happens next in this variant (001 s10; 003; 004): never LLR's process everywhere."""
+    after = state.variant.after_referral
+    if state.source == "self":
+        return [after.text_self or after.text]
+    steps = []
+    if after.process == "admin_lead_mam":
+        chosen = after.admin_lead if state.answers.get("mam_by_admin") else after.referrer_organises
+        steps.append(chosen or after.text)
+    else:
+        steps.append(after.text)
+    if created.rag == "red" and after.on_red:
+        steps.append(after.on_red)
+    return steps
 
 
 def _store(
@@ -138,54 +114,53 @@ def _store(
     db_session: Session,
     actor: Actor,
     referral: ReferralCreate,
-    variant: Variant,
+    state: logic.State,
     now: datetime,
 ) -> tuple[RegisterEntry, ReferralCreated]:
-    person, consent, rating = referral.person, referral.consent, referral.rating
-    # rules.problems() has refused a referral without these.
-    assert consent is not None and consent.given_by and consent.given_on
-    assert rating is not None and referral.eligibility is not None
-    assert person.date_of_birth and person.given_name and person.family_name and person.postcode
-    # Where the DSR meeting rates (003), the person waits as amber: a DSR referral is amber (001 s10).
-    rag = rating.decision.rag if rating.decision else "amber"
-    age = eligibility_service.age_on(date_of_birth=person.date_of_birth, today=now.date())
+    answers, variant = state.answers, state.variant
+    name = answers["person_name"]
+    birth = date.fromisoformat(answers["date_of_birth"])
+    consent_on = date.fromisoformat(answers["consent_date"])
+    age = eligibility_service.age_on(date_of_birth=birth, today=now.date())
     entry = register_service.add(
         db_session=db_session,
         actor=actor,
         variant=variant,
-        rag=rag,
+        rag=state.rag,
         age_group=eligibility_service.age_group_for(age, variant),
         referral_source=referral.referral_source,
-        consent_given_by=consent.given_by,
-        consent_given_on=consent.given_on,
-        consent_renewal_due_on=rules.consent_renewal_due(consent.given_on, variant),
-        mam_organised_by_admin=referral.mam_organised_by_admin,
+        consent_given_by=answers["consent_by"],
+        consent_given_on=consent_on,
+        consent_renewal_due_on=consent.consent_renewal_due(consent_on, variant),
+        mam_organised_by_admin=bool(answers.get("mam_by_admin")),
         now=now,
     )
-    form = rules.form_kind(referral, variant)
+    form = form_kind(state)
+    suggestion = state.suggestion
+    kind = answers.get("referrer_kind") or answers.get("self_who") or "family"
     db_session.add_all(
         [
             Referral(
                 entry_id=entry.id,
                 created_at=now,
                 referral_source=referral.referral_source,
-                referrer_kind=referral.eligibility.referrer_kind,
+                referrer_kind=kind,
                 form=form,
-                mam_organised_by_admin=referral.mam_organised_by_admin,
-                suggested_rag=rating.suggestion.rag,
-                suggested_register=rating.suggestion.register,
-                matched_criteria=[c.id for c in rating.suggestion.criteria_matched],
-                decided_rag=rag,
+                mam_organised_by_admin=entry.mam_organised_by_admin,
+                suggested_rag=suggestion.rag if suggestion else None,
+                suggested_register=suggestion.register if suggestion else "DSR",
+                matched_criteria=[c.id for c in suggestion.criteria_matched] if suggestion else [],
+                decided_rag=entry.rag,
                 decided_register=entry.register,
             ),
             ReferralPersonal(
                 entry_id=entry.id,
-                nhs_number=person.nhs_number,
-                given_name=person.given_name,
-                family_name=person.family_name,
-                date_of_birth=person.date_of_birth,
-                postcode=person.postcode,
-                form=referral.model_dump(mode="json", exclude_none=True),
+                nhs_number=answers.get("nhs_number"),
+                given_name=name["given"],
+                family_name=name["family"],
+                date_of_birth=birth,
+                postcode=answers["postcode"],
+                form={"questionnaire": logic.questionnaire().id, "answers": answers},
             ),
         ]
     )
@@ -195,7 +170,7 @@ def _store(
         action="referral.create",
         entity_type=register_service.ENTITY,
         entity_id=entry.dsp_id,
-        fields=set(field_names(referral.model_dump(mode="json"))),
+        fields=set(field_names(answers)),
     )
     return entry, ReferralCreated(
         dsp_id=entry.dsp_id,
@@ -208,6 +183,7 @@ def _store(
         step_down_ends_on=entry.step_down_ends_on,
         consent_renewal_due_on=entry.consent_renewal_due_on,
         follow_ups=[task.kind for task in entry.tasks],
+        next_steps=next_steps(state, entry),
     )
 
 
@@ -226,8 +202,8 @@ def submit(
         earlier = replay(db_session=db_session, key=idempotency_key, digest=digest)
         if earlier is not None:
             return earlier
-    _check(referral, variant=variant, now=now)
-    nhs_number = referral.person.nhs_number
+    state = _check(referral, variant=variant, now=now)
+    nhs_number = state.answers.get("nhs_number")
     if nhs_number is not None and register_service.get_by_nhs_number(
         db_session=db_session, nhs_number=nhs_number, active_only=True
     ):
@@ -241,7 +217,7 @@ def submit(
         # A savepoint: if a retry with the same key won a race, only this attempt is undone.
         with db_session.begin_nested():
             entry, created = _store(
-                db_session=db_session, actor=actor, referral=referral, variant=variant, now=now
+                db_session=db_session, actor=actor, referral=referral, state=state, now=now
             )
             answer = Answer(CREATED, created.model_dump(mode="json"))
             if idempotency_key is not None:
@@ -265,3 +241,22 @@ def submit(
             raise
         return earlier
     return answer
+
+
+def export_fhir(*, db_session: Session, actor: Actor, dsp_id: str) -> dict[str, Any] | None:
+    """The referral's answers as a FHIR QuestionnaireResponse; the read is audited."""
+    entry = register_service.get(db_session=db_session, dsp_id=dsp_id)
+    personal = register_service.personal_of(db_session=db_session, entry=entry) if entry else None
+    if entry is None or personal is None:
+        return None
+    audit_service.record(
+        db_session=db_session,
+        actor=actor,
+        action="referral.export_fhir",
+        entity_type=register_service.ENTITY,
+        entity_id=entry.dsp_id,
+        fields={"answers"},
+    )
+    return fhir.questionnaire_response(
+        dsp_id=entry.dsp_id, answers=personal.form.get("answers", {}), authored=entry.created_at
+    )

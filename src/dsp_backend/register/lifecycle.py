@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final, Literal, get_args
 
-from dsp_backend.variants.schemas import Rag, Register
+from dsp_backend.variants.schemas import Rag, Register, Variant
 
-State = Literal["amber", "red", "blue", "green", "removed"]
+# "unrated": on the register, waiting for the DSR meeting to rate the risk (003).
+State = Literal["unrated", "amber", "red", "blue", "green", "removed"]
 STATES: Final[tuple[State, ...]] = get_args(State)
 
 # Any rating may end in removal (001 section 9: criteria not met; 001 section 12: stood down by
@@ -36,6 +37,8 @@ SIDE_EFFECT_KINDS: Final[tuple[SideEffectKind, ...]] = get_args(SideEffectKind)
 AT_REFERRAL: Final[frozenset[Rag]] = frozenset({"amber", "red", "green"})
 
 TRANSITIONS: Final[dict[State, frozenset[State]]] = {
+    # 003: the DSR meeting rates a referral it has received.
+    "unrated": frozenset({"amber", "red", "green", "removed"}),
     # 000: amber escalates to red when MAM actions do not avert crisis; steps down to green
     # when MAMs are no longer needed.
     "amber": frozenset({"red", "green", "removed"}),
@@ -57,6 +60,7 @@ ENDS_ON_LEAVING: Final[dict[State, frozenset[SideEffectKind]]] = {
 }
 
 _READABLE: Final[dict[State, str]] = {
+    "unrated": "waiting for the DSR meeting to rate them",
     "amber": "amber",
     "red": "red",
     "blue": "blue",
@@ -95,6 +99,24 @@ def register_for(state: State) -> Register:
     """Red is the ROAR; amber, green and blue are on the DSR (000: an admitted person "will remain
     on the DSR ... in the blue cohort")."""
     return "ROAR" if state == "red" else "DSR"
+
+
+def register_of(rag: Rag, variant: Variant) -> Register:
+    """The register a rating belongs on in this variant: its own definition first (LLR: blue
+    stays on the DSR, 000); else red on the ROAR where the variant keeps one (001 s10)."""
+    definition = variant.ratings.definition(rag)
+    if definition is not None:
+        return definition.register
+    default = register_for(rag)
+    return default if default in variant.registers else "DSR"
+
+
+def rag_refusal(rag: Rag, variant: Variant) -> str | None:
+    """A variant that defines its ratings uses only those (004: red, amber and green)."""
+    defined = [d.rag for d in variant.ratings.definitions]
+    if defined and rag not in defined:
+        return f"{variant.name} does not use the {rag} rating; it uses {', '.join(defined)}."
+    return None
 
 
 def add_months(start: date, months: int) -> date:
@@ -144,8 +166,11 @@ def ends_on_change(previous: State | None, to: State) -> frozenset[SideEffectKin
     return ENDS_ON_LEAVING.get(previous, frozenset()) if previous is not None else frozenset()
 
 
-def at_referral(rag: Rag, *, today: date, step_down_months: int | None) -> Change:
-    """The first standing of a new entry (001 section 10)."""
+def at_referral(rag: Rag | None, *, today: date, step_down_months: int | None) -> Change:
+    """The first standing of a new entry (001 section 10); unrated where the DSR meeting rates
+    (003)."""
+    if rag is None:
+        return Change(None, Standing("unrated"), (), frozenset())
     if rag not in AT_REFERRAL:
         raise TransitionRefused(
             "Nobody is referred as blue: blue is for someone already on the register who is "

@@ -26,7 +26,7 @@ from dsp_backend.variants.schemas import AgeGroup, Rag, Register
 class RegisterEntry(Base):
     __tablename__ = "register_entry"
     __table_args__ = (
-        CheckConstraint("rag IN ('amber', 'red', 'blue', 'green')", name="rag"),
+        CheckConstraint("rag IS NULL OR rag IN ('amber', 'red', 'blue', 'green')", name="rag"),
         CheckConstraint("register IN ('DSR', 'ROAR')", name="register"),
         CheckConstraint("age_group IN ('cyp', 'adult')", name="age_group"),
         CheckConstraint("referral_source IN ('professional', 'self')", name="referral_source"),
@@ -37,8 +37,9 @@ class RegisterEntry(Base):
     dsp_id: Mapped[str] = mapped_column(String(16), unique=True, index=True)
     variant_id: Mapped[str] = mapped_column(String(32))
     register: Mapped[Register] = mapped_column(String(4), index=True)
-    # The last rating; a removed person keeps it and gets removed_at.
-    rag: Mapped[Rag] = mapped_column(String(8), index=True)
+    # The last rating; a removed person keeps it and gets removed_at. None: the DSR meeting has
+    # not rated them yet (003).
+    rag: Mapped[Rag | None] = mapped_column(String(8), index=True)
     rag_since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     age_group: Mapped[AgeGroup] = mapped_column(String(8), index=True)
     referral_source: Mapped[str] = mapped_column(String(16))
@@ -62,7 +63,9 @@ class RegisterEntry(Base):
 
     @property
     def state(self) -> State:
-        return "removed" if self.removed_at is not None else self.rag
+        if self.removed_at is not None:
+            return "removed"
+        return self.rag if self.rag is not None else "unrated"
 
 
 class RatingTransition(Base):

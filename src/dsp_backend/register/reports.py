@@ -100,7 +100,7 @@ def summarise(facts: Sequence[EntryFacts], *, today: date, months: int) -> Repor
         by_referrer_kind=dict(Counter(fact.referrer_kind for fact in facts)),
         by_reason_for_referral=dict(Counter(r for fact in facts for r in fact.reasons)),
         by_register=dict(Counter(fact.register for fact in active)),
-        by_rating=dict(Counter(fact.rag for fact in active)),
+        by_rating=dict(Counter(fact.rag or "unrated" for fact in active)),
         ratings_over_time=ratings_over_time(facts, today=today, months=months),
         time_to_first_mam=time_to_first_mam(facts),
     )

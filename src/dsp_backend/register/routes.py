@@ -8,13 +8,13 @@ from dsp_backend.auth.dependencies import require_roles
 from dsp_backend.auth.schemas import Actor, Role
 from dsp_backend.database.core import SessionDep
 from dsp_backend.eligibility import service as eligibility_service
-from dsp_backend.referrals import rules
-from dsp_backend.referrals.errors import PlainValidationRoute, refuse
-from dsp_backend.referrals.schemas import Consent
+from dsp_backend.errors import PlainValidationRoute, refuse
+from dsp_backend.register import consent as consent_rules
 from dsp_backend.register import lifecycle, reports
 from dsp_backend.register import service as register_service
 from dsp_backend.register.models import RegisterEntry
 from dsp_backend.register.schemas import (
+    ConsentRenewal,
     Due,
     MamHeld,
     NhsNumberSearch,
@@ -183,7 +183,11 @@ def close_task(
 
 @router.post("/{dsp_id}/consent", response_model=RegisterEntryRead)
 def renew_consent(
-    consent: Consent, entry: EntryDep, db_session: SessionDep, variant: VariantDep, actor: Worker
+    consent: ConsentRenewal,
+    entry: EntryDep,
+    db_session: SessionDep,
+    variant: VariantDep,
+    actor: Worker,
 ) -> RegisterEntryRead:
     """004: consent renewed; the next renewal falls due from its date."""
     if entry.removed_at is not None:
@@ -197,16 +201,18 @@ def renew_consent(
         if personal is not None
         else None
     )
-    found = rules.consent_problems(consent, age=age, variant=variant, today=today, loc=())
-    if found or consent.given_by is None or consent.given_on is None:
-        refuse(422, [problem.as_error() for problem in found])
+    problem = consent_rules.consent_problem(consent.given_by, consent.capacity, age, variant)
+    if consent.given_on > today:
+        problem = "The date consent was given cannot be in the future."
+    if problem:
+        refuse(422, [{"loc": ["body", "given_by"], "msg": problem, "type": "consent"}])
     register_service.renew_consent(
         db_session=db_session,
         actor=actor,
         entry=entry,
         given_by=consent.given_by,
         given_on=consent.given_on,
-        renewal_due_on=rules.consent_renewal_due(consent.given_on, variant),
+        renewal_due_on=consent_rules.consent_renewal_due(consent.given_on, variant),
     )
     db_session.commit()
     return register_service.to_read(entry, today=today)

@@ -5,11 +5,23 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dsp_backend.referrals.schemas import ConsentGiver, NhsNumberText, ReferralSource
+from dsp_backend.formats import NhsNumberText
 from dsp_backend.register.lifecycle import RemovalReason, SideEffectKind, State
-from dsp_backend.variants.schemas import AgeGroup, Rag, Register
+from dsp_backend.variants.schemas import AgeGroup, ConsentGiver, Rag, ReferralSource, Register
 
 Due = Literal["overdue", "due_soon"]
+
+
+class ConsentRenewal(BaseModel):
+    """004: consent given again; by whom, when, and (16 and over) whether they have capacity."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    given_by: ConsentGiver
+    given_on: date
+    capacity: bool | None = Field(
+        default=None, description="the person has capacity for this decision (16 and over)"
+    )
 
 
 class RegisterEntryRead(BaseModel):
@@ -17,7 +29,7 @@ class RegisterEntryRead(BaseModel):
 
     dsp_id: str
     register: Register
-    rag: Rag
+    rag: Rag | None = Field(description="None: not rated yet; the DSR meeting rates (003)")
     state: State = Field(description="the rating, or 'removed'")
     age_group: AgeGroup
     referral_source: ReferralSource

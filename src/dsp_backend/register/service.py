@@ -8,7 +8,7 @@ import csv
 import io
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Final
 
@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, selectinload
 from dsp_backend.audit import service as audit_service
 from dsp_backend.auth.schemas import Actor
 from dsp_backend.referrals.models import ReferralPersonal
-from dsp_backend.referrals.rules import rag_refusal, register_of
 from dsp_backend.register import lifecycle
 from dsp_backend.register.models import RatingTransition, RegisterEntry, RegisterTask
 from dsp_backend.register.schemas import (
@@ -77,6 +76,21 @@ def _open_tasks(entry: RegisterEntry) -> list[RegisterTask]:
     return [task for task in entry.tasks if task.closed_at is None]
 
 
+def _in_variant(change: lifecycle.Change, variant: Variant) -> lifecycle.Change:
+    """What follows a change in this variant's own process: the TCOs are told of red only where
+    the variant has them (001 s10), and a MAM is requested only where the DSP admin lead
+    organises MAMs; Tees Valley's DSR meeting and West Sussex's monthly review do it their way
+    (003, 004)."""
+    after = variant.after_referral
+    dropped = set()
+    if not after.tco_notified_on_red:
+        dropped.add("tco_notified")
+    if after.process != "admin_lead_mam":
+        dropped.add("mam_requested")
+    kept = tuple(e for e in change.side_effects if e.kind not in dropped)
+    return replace(change, side_effects=kept)
+
+
 def _record(
     *,
     db_session: Session,
@@ -117,7 +131,7 @@ def add(
     db_session: Session,
     actor: Actor,
     variant: Variant,
-    rag: Rag,
+    rag: Rag | None,
     age_group: AgeGroup,
     referral_source: str,
     consent_given_by: str,
@@ -127,13 +141,16 @@ def add(
     now: datetime,
 ) -> RegisterEntry:
     """Puts a referred person on the register at their first rating (001 section 10)."""
-    change = lifecycle.at_referral(
-        rag, today=now.date(), step_down_months=variant.green_step_down_months
+    change = _in_variant(
+        lifecycle.at_referral(
+            rag, today=now.date(), step_down_months=variant.green_step_down_months
+        ),
+        variant,
     )
     entry = RegisterEntry(
         dsp_id=allocate_dsp_id(db_session=db_session),
         variant_id=variant.id,
-        register=register_of(rag, variant),
+        register=lifecycle.register_of(rag, variant) if rag else "DSR",
         rag=rag,
         rag_since=now,
         age_group=age_group,
@@ -171,21 +188,26 @@ def transition(
     now: datetime,
 ) -> RatingTransition:
     """One change of the rating table; raises lifecycle.TransitionRefused with the reason."""
-    refused = rag_refusal(to, variant) if to != "removed" else None
+    if to == "unrated":
+        raise lifecycle.TransitionRefused("A rating cannot be taken back to unrated.")
+    refused = lifecycle.rag_refusal(to, variant) if to != "removed" else None
     if refused is not None:
         raise lifecycle.TransitionRefused(refused)
-    change = lifecycle.transition(
-        _standing(entry),
-        to,
-        removal_reason=removal_reason,
-        today=now.date(),
-        step_down_months=variant.green_step_down_months,
+    change = _in_variant(
+        lifecycle.transition(
+            _standing(entry),
+            to,
+            removal_reason=removal_reason,
+            today=now.date(),
+            step_down_months=variant.green_step_down_months,
+        ),
+        variant,
     )
     if to == "removed":
         entry.removed_at, entry.removal_reason = now, removal_reason
         changed = {"removed_at", "removal_reason"}
     else:
-        entry.rag, entry.register, entry.rag_since = to, register_of(to, variant), now
+        entry.rag, entry.register, entry.rag_since = to, lifecycle.register_of(to, variant), now
         entry.step_down_ends_on = change.standing.step_down_ends_on
         changed = {"rag", "register", "rag_since", "step_down_ends_on"}
     record = _record(

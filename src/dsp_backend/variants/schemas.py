@@ -21,6 +21,8 @@ Rag = Literal["amber", "red", "blue", "green"]
 Register = Literal["DSR", "ROAR"]
 AgeGroup = Literal["cyp", "adult"]
 ReferrerKind = Literal["health", "social_care", "education", "self", "family"]
+ReferralSource = Literal["professional", "self"]
+ConsentGiver = Literal["person", "parent_carer_guardian", "best_interests"]
 AcceptedDiagnosis = Literal["learning_disability", "autism", "both"]
 # Facts an out-of-area exception can require; eligibility.service reads each from the answers.
 ExceptionCondition = Literal[
@@ -97,6 +99,10 @@ class Criterion(Sourced):
     """A concern a referrer can tick. The id is stable: the bot offers it, the referral stores it."""
 
     id: str = Field(pattern=r"^(amber|red|blue|green|concern)\.[a-z0-9_]+$")
+    title: str = Field(min_length=1, max_length=60, description="a few words, shown first")
+    words: list[str] = Field(
+        default=[], description="words a referrer uses when describing this, to suggest it"
+    )
     applies_to: list[AgeGroup] = Field(default=BOTH_AGE_GROUPS, min_length=1)
 
 
@@ -105,14 +111,29 @@ class LinkedProcess(Strict):
     applies_to: list[AgeGroup] = Field(default=BOTH_AGE_GROUPS, min_length=1)
 
 
+# When a rating may be chosen at referral: always; only by the direct ROAR rule (001 s10);
+# only when one of its criteria applies (004 red); only after an inpatient discharge (001 s10).
+ChoosableWhen = Literal["always", "direct_roar", "criterion_ticked", "inpatient_discharge", "never"]
+
+
 class RatingDefinition(Sourced):
     """One rating: `text` says what it means; `at_referral` when it can be given at referral."""
 
     rag: Rag
     register: Register
     at_referral: str | None = Field(description="None: never given at referral")
+    choosable_when: ChoosableWhen = Field(description="the rule `at_referral` states")
     criteria: list[Criterion] = []
     linked_processes: list[LinkedProcess] = []
+
+
+class DirectRoar(Sourced):
+    """001 s10: red at referral for imminent risk with no earlier knowledge of escalating risk; 001
+    (adults' criteria): also for the criteria listed here."""
+
+    criteria: list[str] = Field(
+        default=[], description="criteria that are a direct ROAR route on their own"
+    )
 
 
 class Ratings(Sourced):
@@ -126,7 +147,7 @@ class Ratings(Sourced):
     imminent_risk_criterion: str | None = Field(
         default=None, description="the criterion 'imminent risk of admission' matches (004)"
     )
-    direct_roar: Sourced | None = Field(
+    direct_roar: DirectRoar | None = Field(
         default=None, description="the direct ROAR referral rule (001 s10); None without a ROAR"
     )
 
@@ -190,6 +211,29 @@ class RegisterReview(Sourced):
     every_months: int = Field(gt=0)
 
 
+AfterReferralProcess = Literal["admin_lead_mam", "dsr_meeting", "register_review"]
+
+
+class AfterReferral(Strict):
+    """What follows a referral in this variant (001 s10 and s12; 003; 004): its own process, never
+    LLR's everywhere."""
+
+    process: AfterReferralProcess
+    tco_notified_on_red: bool = Field(description="the TCOs are told of a red rating (001 s10)")
+    admin_lead: str | None = Field(
+        default=None, description="the DSP admin lead organises the MAM (admin_lead_mam only)"
+    )
+    referrer_organises: str | None = Field(
+        default=None, description="the referrer organises the MAM (admin_lead_mam only)"
+    )
+    on_red: str | None = Field(default=None, description="what follows a red rating")
+    text: str = Field(min_length=1, description="what happens next, in plain English")
+    text_self: str | None = Field(
+        default=None, description="the same for someone who referred themselves, in easy read"
+    )
+    source: str = Field(min_length=1)
+
+
 class WhatToDoInstead(Strict):
     """Where to turn when a rule is not met, in the variant's own services."""
 
@@ -228,6 +272,10 @@ class VariantPublic(Strict):
         min_length=1, description="the DSP does not replace other referrals (001 s2, s12)"
     )
     what_to_do_instead: WhatToDoInstead
+    after_referral: AfterReferral
+    good_referral_prompts: bool = Field(
+        default=False, description="the good-referral prompts are asked in every referral (003)"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> "VariantPublic":
@@ -292,6 +340,8 @@ class VariantPublic(Strict):
                 )
         ids = Counter(c.id for c in ratings.all_criteria())
         problems += [f"ratings: criterion id '{i}' is used twice" for i, n in ids.items() if n > 1]
+        if ratings.direct_roar and set(ratings.direct_roar.criteria) - set(ids):
+            problems.append("ratings.direct_roar.criteria: expected ids of criteria")
         if ratings.imminent_risk_criterion and ratings.imminent_risk_criterion not in ids:
             problems.append("ratings.imminent_risk_criterion: expected the id of a criterion")
         if (ratings.direct_roar is not None) != ("ROAR" in self.registers):

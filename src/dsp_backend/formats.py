@@ -8,9 +8,11 @@ repeats the value it was given.
 """
 
 import re
-from typing import Final
+from typing import Annotated, Final
 
 from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
 # NHS number: ten digits; the tenth is a check digit by modulus 11 over the first nine, weighted
 # 10 down to 2. A remainder giving 10 means the number was never issued.
@@ -74,3 +76,16 @@ def normalise_phone(text: str) -> str:
 def phone_is_valid(text: str) -> bool:
     number = normalise_phone(text)
     return bool(_UK_PHONE.match(number) or _E164.match(number))
+
+
+def _nhs_number(value: str) -> str:
+    if not nhs_number_is_valid(value):
+        raise PydanticCustomError(
+            "nhs_number",
+            "This is not a valid NHS number. An NHS number has 10 digits and the last one is a "
+            "check digit: please check each digit.",
+        )
+    return normalise_nhs_number(value)
+
+
+NhsNumberText = Annotated[str, Field(max_length=20), AfterValidator(_nhs_number)]
