@@ -2,7 +2,7 @@
 
 import os
 import time
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 import httpx
 
@@ -68,32 +68,84 @@ async def lookup_contacts(place: str | None, audience: str = "family") -> dict[s
     )
 
 
-async def check_eligibility(answers: dict[str, Any]) -> dict[str, Any]:
-    """The service's eligibility answer for these answers (EligibilityAnswers), rule by rule."""
-    return await _request("POST", "/api/v1/eligibility", json=answers)
+# ---- the referral questionnaire: the service leads, the assistant renders ----------------------------
 
 
-async def suggest_rating(question: dict[str, Any]) -> dict[str, Any]:
-    """A suggested rating (RatingQuestion -> RatingSuggestion); someone else decides."""
-    return await _request("POST", "/api/v1/rating/suggest", json=question)
+class Option(TypedDict):
+    code: str
+    display: str
+    say: str
 
 
-async def check_answers(answers: dict[str, Any]) -> dict[str, Any]:
-    """Checks answers as a form collects them, exactly as a referral's are checked (AnswersCheck
-    -> AnswersChecked): for each one given {ok, value, message}, with age_years, age_group,
-    person_may_consent and register. Personal data go in the body, never the URL."""
-    return await _request("POST", "/api/v1/referrals/answers/check", json=answers)
+class Question(TypedDict):
+    linkId: str
+    type: str
+    text: str
+    why: str
+    options: list[Option]
+    multiple: bool
 
 
-async def submit_referral(referral: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
-    """Stores a referral (ReferralCreate) and returns its dsp_id. The same key and body sent again
-    returns the first answer, so a retry never adds the person twice."""
-    return await _request(
-        "POST", "/api/v1/referrals", json=referral, headers={"Idempotency-Key": idempotency_key}
+class SummaryLine(TypedDict):
+    linkId: str
+    label: str
+    value: str
+
+
+class Next(TypedDict):
+    """What comes next: a question, the summary, or why the referral stops."""
+
+    status: Literal["question", "summary", "stopped"]
+    question: Question | None
+    summary: list[SummaryLine]
+    stopped: str | None
+
+
+class Interpreted(TypedDict):
+    understood: bool
+    answers: dict[str, Any]
+    message: str | None
+    options: list[Option]
+    action: Literal["submit", "explain"] | None
+
+
+class ReferralCreated(TypedDict):
+    dsp_id: str
+    register: str
+    rag: str | None
+    next_steps: list[str]
+
+
+async def next_question(answers: dict[str, Any], source: str) -> Next:
+    """The next question for these answers, the summary, or why the referral cannot go on."""
+    body = {"answers": answers, "referral_source": source}
+    found: Next = await _request("POST", "/api/v1/questionnaire/next", json=body)
+    return found
+
+
+async def interpret(question: str, text: str, answers: dict[str, Any], source: str) -> Interpreted:
+    """What `text` says as the answer to `question` ('$opening', '$summary' or a linkId): the
+    answers as they then stand, or a clarification. Personal data travel in the body only."""
+    body = {"question": question, "text": text, "answers": answers, "referral_source": source}
+    found: Interpreted = await _request("POST", "/api/v1/questionnaire/interpret", json=body)
+    return found
+
+
+async def submit_referral(
+    answers: dict[str, Any], source: str, idempotency_key: str
+) -> ReferralCreated:
+    """Stores a referral; the service recomputes eligibility and the rating from the answers. The
+    same key and body sent again returns the first answer, so a retry never adds anyone twice."""
+    created: ReferralCreated = await _request(
+        "POST",
+        "/api/v1/referrals",
+        json={"referral_source": source, "answers": answers},
+        headers={"Idempotency-Key": idempotency_key},
     )
+    return created
 
 
-# ---- the guided referral's drafts (helper F) -------------------------------------------------------
+# ---- paused referrals -------------------------------------------------------------------------------
 # A paused referral is kept by the service against a resume code. The code unlocks personal data, so
 # it travels in the Resume-Code header, never in a URL.
 RESUME_CODE_HEADER = "Resume-Code"

@@ -1,522 +1,310 @@
-"""The guided referral's flow against a real register service: eligibility and its refusals, the
-rating suggestion, consent, the summary, sending exactly once (also after the service was down),
-pausing and resuming, changing an answer, stopping, and questions along the way."""
+"""The referral's one form runner against a real register service, with real trackers: a person
+answers in their own words and the service's questionnaire leads. Start, ask, answer, clarify,
+why, crisis, stop, pause and resume, the summary, sending exactly once."""
 
-import socket
-import uuid
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import referral as flow
-from actions import referral_forms as rf
-from tests.actions.conftest import RegisterService, tracker
-from tests.actions.test_referral_forms import (
-    AMBER_CONCERNS,
-    ELIGIBLE_CYP,
-    born,
-    consent,
-    load_domain,
-    mandatory_details,
-    said,
-    slot_events,
-    texts,
-    validate,
-)
+from tests.actions.conftest import RegisterService, start_register_service, tracker
 
 pytestmark = pytest.mark.anyio
 
-
-@pytest.fixture(scope="module")
-def domain() -> dict[str, Any]:
-    return load_domain()
-
-
-def started(**answers: Any) -> dict[str, Any]:
-    return {"ref_idempotency_key": str(uuid.uuid4()), **answers}
+FORM = "referral_form"
+ROOT = Path(__file__).resolve().parents[2]
+RESPONSES = yaml.safe_load((ROOT / "bot/domain/referral.yml").read_text("utf-8"))["responses"]
 
 
-async def next_step(
-    slots: dict[str, Any], text: str = "", intent: str = "inform"
-) -> tuple[str, dict[str, Any], str]:
-    """Runs action_referral_next: the step, every slot as it now stands, and what was said."""
-    dispatcher = CollectingDispatcher()
-    events = await flow.ActionReferralNext().run(dispatcher, said(text, intent, slots), domain={})
-    now = {**slots, **slot_events(events)}
-    return now[flow.STEP], now, texts(dispatcher)
+def rendered(message: dict[str, Any]) -> str:
+    """A message as Rasa renders it: a domain response is filled from the fields sent with it."""
+    if message.get("response"):
+        return str(RESPONSES[message["response"]][0]["text"]).format_map(message)
+    return str(message.get("text") or "")
 
 
-async def ready_to_send(**changes: Any) -> dict[str, Any]:
-    """A mandatory-only amber referral, taken through the service's eligibility and rating."""
-    slots = started(**ELIGIBLE_CYP, **AMBER_CONCERNS)
-    step, slots, _ = await next_step(slots)
-    assert step == "decision"
-    slots.update({"ref_rating_decision": "amber", "ref_register": "DSR", **consent()})
-    slots.update({**mandatory_details(), **changes})
-    step, slots, summary = await next_step(slots)
-    assert step == "confirm", summary
-    return {**slots, "ref_confirm": True}
+class Chat:
+    """One conversation through the referral's actions, as Rasa runs them: the start action,
+    then for each message the form's validation and, while it is open, its ask action."""
+
+    def __init__(self) -> None:
+        self.slots: dict[str, Any] = {}
+        self.said: list[dict[str, Any]] = []
+
+    def _tracker(self, text: str, intent: str, events: list[dict[str, Any]]) -> Tracker:
+        message = {"intent": {"name": intent}, "entities": [], "text": text}
+        return tracker(self.slots, events=events, latest_message=message, active_loop=FORM)
+
+    def _apply(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            if event.get("event") == "slot":
+                self.slots[event["name"]] = event["value"]
+
+    async def run(self, action: Any, text: str, intent: str, events: list[Any]) -> str:
+        dispatcher = CollectingDispatcher()
+        self._apply(await action.run(dispatcher, self._tracker(text, intent, events), {}))
+        self.said += dispatcher.messages
+        return "\n".join(rendered(m) for m in dispatcher.messages)
+
+    async def start(self, text: str, intent: str = "refer_someone") -> str:
+        said = await self.run(flow.ActionReferralStart(), text, intent, [])
+        if self.slots.get(flow.STARTED):
+            said += "\n" + await self.ask()
+        return said
+
+    async def ask(self) -> str:
+        return await self.run(flow.ActionAskReferralAnswer(), "", "inform", [])
+
+    async def say(self, text: str, intent: str = "inform") -> str:
+        """One message while the form is open: validated, then the next question asked."""
+        self.slots[flow.ANSWER] = text
+        events = [
+            {"event": "action", "name": FORM},
+            {"event": "slot", "name": flow.ANSWER, "value": text},
+        ]
+        said = await self.run(flow.ValidateReferralForm(), text, intent, events)
+        if self.slots.get(flow.STATUS) in flow.ENDED:
+            await self.run(flow.ActionReferralEnd(), "", "inform", [])
+            return said
+        return said + "\n" + await self.ask()
+
+    @property
+    def asking(self) -> str | None:
+        for message in reversed(self.said):
+            custom = message.get("custom") or {}
+            if custom.get("question"):
+                return str(custom["question"])
+        return None
 
 
-def closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+def born(years: int) -> str:
+    today = date.today()
+    return f"{today.day:02d}/{today.month:02d}/{today.year - years - 1}"
+
+
+# A school nurse answering as people do: a negation, "his mum", typos, facts in the opening.
+MANDATORY = {
+    "diagnosis": "autisim",
+    "diagnosis_confirmed": "yes - letter from the community paediatrician, 2019",
+    "current_situation": "He's hitting his younger brother, not sleeping, mum is exhausted",
+    "concerns": "1 and 2",
+    "inpatient_status": "no, he has never been in hospital",
+    "imminent_risk": "no not at the moment",
+    "consent_by": "His mother, because he is under 16",
+    "consent_date": "yesterday",
+    "mam_by_admin": "no I'll organise it myself",
+    "person_name": "his name is sam patel",
+    "date_of_birth": born(12),
+    "nhs_number": "943 476 5919",
+    "postcode": "le2 1ab",
+    "referrer_name": "Jo Bloggs, school nurse, Leicester City Council, jo.bloggs@leicester.gov.uk",
+}
+
+
+async def answer_all(chat: Chat, answers: dict[str, str], limit: int = 40) -> int:
+    """Answers each question the service asks until the summary; returns the messages sent."""
+    sent = 0
+    while chat.asking not in (None, flow.SUMMARY) and sent < limit:
+        await chat.say(answers[str(chat.asking)])
+        sent += 1
+    return sent
 
 
 @pytest.fixture
 def register(service_env: RegisterService) -> Iterator[httpx.Client]:
-    """The register as the DSR admin lead reads it (GET /api/v1/register)."""
     headers = {"Authorization": f"Bearer {service_env.token('dsr_admin')}"}
-    with httpx.Client(base_url=service_env.url, headers=headers, timeout=10) as client:
+    with httpx.Client(base_url=service_env.url, headers=headers, timeout=30) as client:
         yield client
 
 
-# ---- eligibility ----------------------------------------------------------------------------------
-
-
-async def test_an_eligible_person_goes_on_to_the_rating(service_env: RegisterService) -> None:
-    step, slots, said_ = await next_step(started(**ELIGIBLE_CYP))
-    assert step == "rating"
-    assert slots["ref_eligibility"]["outcome"] == "eligible"
-    assert slots["ref_age_group"] == "cyp"
-    assert "meets the criteria" in said_ and "DSR" in said_
-    # The DSP does not replace other referrals (001 section 12).
-    assert "Early Help" in said_ and "Specialist Autism Team" in said_
-
-
-async def test_a_learning_difficulty_is_refused_in_plain_words(
-    service_env: RegisterService,
-) -> None:
-    answers = {"ref_referrer_kind": "education", "ref_diagnosis": "learning_difficulty_only"}
-    step, slots, said_ = await next_step(started(**answers))
-    assert step == "finished"
-    assert slots["ref_eligibility"]["outcome"] == "not_eligible"
-    assert '"Learning difficulty" is not the same as a learning disability' in said_
-    assert "What you can do instead" in said_
-    assert "Early Help" in said_ and "LD Access" in said_
-
-
-async def test_an_unconfirmed_diagnosis_is_refused(service_env: RegisterService) -> None:
-    answers = {**ELIGIBLE_CYP, "ref_diagnosis_confirmation": "not_confirmed"}
-    step, _, said_ = await next_step(started(**answers))
-    assert step == "finished"
-    assert "must be confirmed" in said_
-
-
-async def test_someone_living_out_of_area_with_no_exception_is_refused(
-    service_env: RegisterService,
-) -> None:
-    answers = {
-        **ELIGIBLE_CYP,
-        "ref_council_area": rf.OUTSIDE,
-        "ref_gp_in_area": "no",
-        "ref_out_of_area_placement": False,
-    }
-    step, _, said_ = await next_step(started(**answers))
-    assert step == "finished"
-    assert "lives out of area" in said_
-    assert "dynamic support register of the area where the person lives" in said_
-
-
-async def test_a_looked_after_child_placed_out_of_area_by_an_llr_council_can_be_referred(
-    service_env: RegisterService,
-) -> None:
-    answers = {
-        **ELIGIBLE_CYP,
-        "ref_council_area": rf.OUTSIDE,
-        "ref_gp_in_area": "no",
-        "ref_out_of_area_placement": True,
-        "ref_looked_after": True,
-        "ref_placing_council": "rutland",
-    }
-    step, _, said_ = await next_step(started(**answers))
-    assert step == "rating"
-    assert "looked-after child placed out of area" in said_
-
-
-async def test_missing_evidence_asks_for_it_before_going_on(service_env: RegisterService) -> None:
-    answers = {**ELIGIBLE_CYP, "ref_diagnosis_confirmation": "confirmed_no_evidence"}
-    step, _, said_ = await next_step(started(**answers))
-    assert step == "finished"
-    assert "Before the referral can go ahead, please confirm" in said_
-    assert "evidence of the confirmed diagnosis" in said_
-
-
-async def test_a_person_close_to_18_is_flagged(service_env: RegisterService) -> None:
-    # 17 years and 11 months: inside LLR's transition window (001 section 14).
-    answers = {**ELIGIBLE_CYP, "ref_date_of_birth": born(17, days=335)}
-    step, _, said_ = await next_step(started(**answers))
-    assert step == "rating"
-    assert "close to 18" in said_ and "adult DSR admin lead" in said_
-
-
-async def test_this_guided_referral_is_for_professionals(service_env: RegisterService) -> None:
-    step, slots, said_ = await next_step(started(ref_referrer_kind="family"))
-    assert step == "finished"
-    assert "for professionals" in said_
-    assert "ref_eligibility" not in slots or slots["ref_eligibility"] is None
-
-
-# ---- rating ---------------------------------------------------------------------------------------
-
-
-async def test_the_suggestion_comes_with_its_reasons(service_env: RegisterService) -> None:
-    step, slots, said_ = await next_step(started(**ELIGIBLE_CYP, **AMBER_CONCERNS))
-    assert step == "decision"
-    assert slots["ref_rating_suggestion"]["rag"] == "amber"
-    assert "Suggested rating: amber, on the DSR. You decide." in said_
-    assert "What follows the amber rating:" in said_
-    assert "keyworker" in said_.lower()
-
-
-async def test_imminent_risk_with_no_earlier_knowledge_offers_a_direct_roar_referral(
-    service_env: RegisterService,
-) -> None:
-    concerns = {
-        **AMBER_CONCERNS,
-        "ref_criteria": ["red.suspected_mental_health_concern"],
-        "ref_imminent_risk": True,
-        "ref_earlier_knowledge": False,
-    }
-    step, slots, said_ = await next_step(started(**ELIGIBLE_CYP, **concerns))
-    assert step == "decision"
-    assert slots["ref_rating_suggestion"]["route"] == "direct_roar_referral"
-    assert rf.rating_choices(slots) == ["amber", "red"]
-    assert "Transforming Care Officers" in said_
-
-
-async def test_a_changed_age_group_rates_again(service_env: RegisterService) -> None:
-    slots = started(**ELIGIBLE_CYP, **AMBER_CONCERNS)
-    _, slots, _ = await next_step(slots)
-    # The date of birth was wrong: the person is an adult, so the CYP answers are rated again.
-    slots.update({"ref_date_of_birth": born(30), "ref_eligibility": None})
-    step, slots, _ = await next_step(slots)
-    assert step == "rating"
-    assert slots["ref_age_group"] == "adult"
-    assert slots["ref_criteria"] is None
-
-
-async def test_a_date_of_birth_kept_while_the_service_was_down_is_checked_before_eligibility(
-    service_env: RegisterService,
-) -> None:
-    # Kept unchecked: no age group yet, so the out-of-area questions for a child were not asked.
-    outside = {**ELIGIBLE_CYP, "ref_council_area": rf.OUTSIDE, "ref_gp_in_area": "no"}
-    step, slots, _ = await next_step(started(**outside))
-    assert step == "eligibility" and slots["ref_age_group"] == "cyp"
-    assert slots.get("ref_eligibility") is None
-    # A date the service refuses is asked again, in its words.
-    future = date.fromordinal(date.today().toordinal() + 30).isoformat()
-    step, slots, said_ = await next_step(started(**{**ELIGIBLE_CYP, "ref_date_of_birth": future}))
-    assert step == "eligibility" and slots["ref_date_of_birth"] is None
-    assert "cannot be in the future" in said_
-
-
-# ---- consent --------------------------------------------------------------------------------------
-
-
-async def test_without_consent_nothing_is_stored_and_the_referrer_learns_how_to_gain_it(
-    service_env: RegisterService,
-) -> None:
-    slots = started(**ELIGIBLE_CYP, **AMBER_CONCERNS)
-    _, slots, _ = await next_step(slots)
-    slots.update(
-        {"ref_rating_decision": "amber", "ref_register": "DSR", "ref_consent_given": False}
-    )
-    step, slots, said_ = await next_step(slots)
-    assert step == "finished"
-    assert "nothing has been stored" in said_
-    assert "consent form" in said_ and "https://www.leicspart.nhs.uk" in said_
-    # Nor can the answers be kept as a draft.
-    dispatcher = CollectingDispatcher()
-    events = await flow.ActionReferralPause().run(
-        dispatcher, said("pause", "pause_referral", slots), domain={}
-    )
-    assert events == [] and "cannot save" in texts(dispatcher)
-
-
-# ---- summary and sending --------------------------------------------------------------------------
-
-
-async def test_the_summary_is_readable(service_env: RegisterService) -> None:
-    slots = started(**ELIGIBLE_CYP, **AMBER_CONCERNS)
-    _, slots, _ = await next_step(slots)
-    slots.update({"ref_rating_decision": "amber", "ref_register": "DSR", **consent()})
-    slots.update(mandatory_details())
-    step, _, summary = await next_step(slots)
-    assert step == "confirm"
-    assert "Here is the referral. Please check it:" in summary
-    assert "- the diagnosis: autism" in summary
-    assert "- where the person lives: Leicester City" in summary
-    assert "- the rating: amber, on the DSR" in summary
-    assert "- who gave consent: a parent, carer or guardian" in summary
-    assert "- the person's name: Sam Taylor" in summary
-    assert "Amber: carer strain" in summary
-
-
-async def test_a_mandatory_only_referral_lands_on_the_register_once(
+async def test_a_professional_answering_in_their_own_words_lands_on_the_register(
     service_env: RegisterService, register: httpx.Client
 ) -> None:
-    slots = await ready_to_send()
-    dispatcher = CollectingDispatcher()
-    events = slot_events(
-        await flow.ActionReferralSubmit().run(dispatcher, tracker(slots=slots), domain={})
-    )
-    dsp_id = events["ref_dsp_id"]
-    said_ = texts(dispatcher)
-    assert dsp_id in said_ and "DSP admin lead" not in said_.split("What happens next")[0]
-    assert "you organise and chair the multi-agency meeting" in said_
-    assert "MAM notes template" in said_
-    # The conversation keeps no personal answers once the referral is on the register.
-    assert events["ref_nhs_number"] is None and events["ref_person_name"] is None
-    [entry] = [e for e in register.get("/api/v1/register").json() if e["dsp_id"] == dsp_id]
-    assert (entry["register"], entry["rag"], entry["age_group"]) == ("DSR", "amber", "cyp")
-    assert entry["referral_source"] == "professional"
-    assert entry["mam_organised_by_admin"] is False
+    chat = Chat()
+    opening = "Hi, I'm a school nurse and I'd like to refer a boy, he's 12 and lives in Leicester"
+    await chat.start(opening)
+    # The opening said the role, the sector, the age and the area: none of them is asked.
+    assert chat.asking == "diagnosis"
+    sent = 1 + await answer_all(chat, MANDATORY)
+    assert chat.asking == flow.SUMMARY
+    summary = rendered(chat.said[-2])
+    assert "*** *** 5919" in summary and "943 476 5919" not in summary
+    assert "amber, on the DSR" in summary
+    said = await chat.say("yes send it")
+    sent += 1
+    assert sent <= 20
+    dsp_id = next(word.strip(":.,") for word in said.split() if word.startswith("DSP-"))
+    entries = {e["dsp_id"]: e for e in register.get("/api/v1/register").json()}
+    assert (entries[dsp_id]["rag"], entries[dsp_id]["register"]) == ("amber", "DSR")
+    # Nothing of the referral stays in the conversation.
+    assert chat.slots[flow.ANSWERS] is None and chat.slots[flow.STATUS] is None
 
 
-async def test_when_the_service_is_down_the_answers_are_kept_and_a_retry_lands_once(
-    service_env: RegisterService, register: httpx.Client, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The whole form: the admin lead organises the MAM (001 sections 10 and 11).
-    slots = await ready_to_send(
-        **{
-            "ref_mam_by_admin": True,
-            "ref_invitee": {"name": "Jo Bloggs"},
-            "ref_invitee_more": False,
-            "ref_gender": "male",
-            "ref_pronouns": rf.SKIPPED,
-            "ref_ethnicity": rf.SKIPPED,
-            "ref_address": "12 Church Street, Leicester",
-            "ref_gp_practice": "Oak Tree Surgery",
-            "ref_referrer_phone": "01162950000",
-            "ref_commissioner": "LLR ICB",
-            "ref_carer": {
-                "no_carer": False,
-                "name": "Ann Taylor",
-                "relationship": "mother",
-                "phone": "07700900123",
-            },
-            "ref_lives_with": "mum and two brothers",
-            "ref_care_team": "Community LD nurse; CAMHS LD team",
-            "ref_who_is_involved": rf.SKIPPED,
-            "ref_location_kind": "family_home",
-            "ref_location_details": "lives at home with mum",
-            "ref_school": "Beaumont Leys School",
-            "ref_lac_cin_cpp": "none",
-            "ref_ehcp": {"has": True, "details": "autism"},
-            "ref_communication_needs": "few words, Makaton",
-            "ref_brief_history": "diagnosed at 6, stable until this year",
-            "ref_risk_details": "hits his mum when anxious",
-            "ref_police_crisis": {"has": False},
-            "ref_safeguarding": "none known",
-            "ref_support_in_place": "weekly nurse visits",
-            "ref_outcomes_wanted": "back at school part time",
-            "ref_how_we_will_know": "attending three days a week",
-            "ref_invitees": [
-                {
-                    "name": "Jo Bloggs",
-                    "role": "social worker",
-                    "email": "jo@council.gov.uk",
-                    "phone": "01164541000",
-                }
-            ],
-        }
-    )
-    monkeypatch.setenv("DSP_SERVICE_URL", closed_port_url())
-    dispatcher = CollectingDispatcher()
-    events = slot_events(
-        await flow.ActionReferralSubmit().run(dispatcher, tracker(slots=slots), domain={})
-    )
-    assert events == {"ref_confirm": None, "ref_submit_failed": True}
-    assert "kept every answer" in texts(dispatcher)
-    # Back up: the same key twice (as if the first answer had been lost) lands the referral once.
-    monkeypatch.setenv("DSP_SERVICE_URL", service_env.url)
-    slots = {**slots, **events, "ref_confirm": True}
-    ids = []
-    for _ in range(2):
-        events = slot_events(
-            await flow.ActionReferralSubmit().run(
-                CollectingDispatcher(), tracker(slots=slots), domain={}
-            )
-        )
-        ids.append(events["ref_dsp_id"])
-    assert ids[0] == ids[1]
-    entries = [e for e in register.get("/api/v1/register").json() if e["dsp_id"] == ids[0]]
-    assert len(entries) == 1 and entries[0]["mam_organised_by_admin"] is True
-
-
-async def test_a_refusal_by_the_service_asks_the_named_answers_again(
+async def test_an_answer_not_understood_is_asked_about_with_the_choices(
     service_env: RegisterService,
 ) -> None:
-    # Consent dated tomorrow slips past no form in practice; the service still refuses it.
-    slots = await ready_to_send(
-        ref_consent_date=date.fromordinal(date.today().toordinal() + 1).isoformat()
-    )
-    dispatcher = CollectingDispatcher()
-    events = slot_events(
-        await flow.ActionReferralSubmit().run(dispatcher, tracker(slots=slots), domain={})
-    )
-    assert "could not accept the referral yet" in texts(dispatcher)
-    assert events["ref_consent_date"] is None and events["ref_confirm"] is None
-    step, _, _ = await next_step({**slots, **events})
-    assert step == "consent"
+    chat = Chat()
+    await chat.start("I'd like to make a referral")
+    assert chat.asking == "referrer_kind"
+    said = await chat.say("hmm")
+    assert chat.asking == "referrer_kind"
+    assert "Social care" in [b["title"] for b in chat.said[-2]["buttons"]] or "Social care" in said
+    await chat.say("I'm a social worker")
+    assert chat.asking != "referrer_kind"
 
 
-# ---- pause and resume -----------------------------------------------------------------------------
-
-
-async def test_pause_gives_a_resume_code_and_resume_carries_on(
+async def test_why_is_answered_from_the_questionnaire_and_the_question_stays(
     service_env: RegisterService,
 ) -> None:
-    slots = started(**ELIGIBLE_CYP, **AMBER_CONCERNS)
-    _, slots, _ = await next_step(slots)
-    dispatcher = CollectingDispatcher()
-    events = slot_events(
-        await flow.ActionReferralPause().run(
-            dispatcher, said("pause", "pause_referral", slots), domain={}
-        )
-    )
-    said_ = texts(dispatcher)
-    code = rf.find_resume_code(said_)
-    assert code and "kept until" in said_
-    assert all(value is None for value in events.values())  # nothing stays in the conversation
-    # Later, in a new conversation: "resume CODE" opens the draft where it was left.
-    step, resumed, said_ = await next_step({}, f"resume {code.lower()}", "resume_referral")
-    assert step == "decision"
-    assert "Welcome back" in said_
-    assert resumed["ref_idempotency_key"] == slots["ref_idempotency_key"]
-    assert resumed["ref_resume_code"] == code
-    assert resumed["ref_rating_suggestion"] == slots["ref_rating_suggestion"]
+    chat = Chat()
+    await chat.start("Hi, I'm a GP and want to refer a patient")
+    assert chat.asking == "age"
+    said = await chat.say("why do you need this?")
+    assert "registers are split by age" in said
+    assert chat.asking == "age"
 
 
-async def test_resume_without_a_code_asks_for_it_and_an_unknown_code_is_explained(
-    service_env: RegisterService, domain: dict[str, Any]
-) -> None:
-    step, _, _ = await next_step({}, "resume my referral", "resume_referral")
-    assert step == "resume"
-    form = rf.ValidateReferralResumeForm()
-    events, dispatcher = await validate(form, "ref_resume_code_given", "ZZZZ-2222", domain)
-    assert events["ref_resume_code_given"] is None
-    assert "expired" in texts(dispatcher)
-    events, dispatcher = await validate(
-        form,
-        "ref_resume_code_given",
-        "ZZZZ-2222",
-        domain,
-        {rf.FAILURES: {"ref_resume_code_given": 1}},
-    )
-    assert "start again" in texts(dispatcher)
-
-
-# ---- change, stop, start again ---------------------------------------------------------------------
-
-
-async def test_changing_the_date_of_birth_checks_eligibility_again(
+async def test_a_crisis_in_a_yes_no_question_gives_the_emergency_routes_and_asks_again(
     service_env: RegisterService,
 ) -> None:
-    slots = await ready_to_send()
-    dispatcher = CollectingDispatcher()
-    events = slot_events(
-        await flow.ActionReferralChangeAnswer().run(
-            dispatcher, said("the date of birth is wrong", "change_answer", slots), domain={}
-        )
-    )
-    assert "change date of birth" in texts(dispatcher)
-    assert events["ref_date_of_birth"] is None and events["ref_eligibility"] is None
-    assert events["ref_rating_decision"] is None and events["ref_confirm"] is None
-    step, _, _ = await next_step({**slots, **events})
-    assert step == "eligibility"
+    chat = Chat()
+    await chat.start("I'm a social worker, I need to refer a 14 year old who lives in Oakham")
+    await chat.say("autism")
+    assert chat.asking == "diagnosis_confirmed"
+    said = await chat.say("she has taken an overdose right now", intent="crisis")
+    assert "999" in said and chat.asking == "diagnosis_confirmed"
+    assert chat.slots[flow.ANSWERS].get("diagnosis_confirmed") is None
 
 
-@pytest.mark.parametrize(
-    ("text", "slot"),
-    [
-        ("change the postcode", "ref_postcode"),
-        ("the NHS number is incorrect", "ref_nhs_number"),
-        ("can I change my email", "ref_referrer_email"),
-        ("I made a mistake with the name", "ref_person_name"),
-        ("change consent", "ref_consent_given"),
-        ("change where they live", "ref_council_area"),
-        ("my role is wrong", "ref_referrer_role"),
-        ("change the invitees", "ref_invitee"),
-    ],
-)
-def test_the_referrer_names_the_answer_to_change(text: str, slot: str) -> None:
-    assert flow.fields_named(text) == [slot]
-
-
-async def test_stop_sends_nothing_and_forgets_the_draft(service_env: RegisterService) -> None:
-    slots = started(**ELIGIBLE_CYP)
-    code = (await rf.register_client.create_draft({"ref_diagnosis": "autism"}))["resume_code"]
-    dispatcher = CollectingDispatcher()
-    events = slot_events(
-        await flow.ActionReferralStop().run(
-            dispatcher, said("stop", "stop_referral", {**slots, "ref_resume_code": code}), domain={}
-        )
-    )
-    assert "Nothing has been sent or stored" in texts(dispatcher)
-    assert all(value is None for value in events.values())
-    with pytest.raises(rf.register_client.RegisterRejected):
-        await rf.register_client.read_draft(code)
-
-
-async def test_start_again_clears_everything_and_makes_a_new_key(
+async def test_a_described_risk_in_a_free_text_answer_is_recorded_and_the_form_goes_on(
     service_env: RegisterService,
 ) -> None:
-    slots = started(**ELIGIBLE_CYP)
-    dispatcher = CollectingDispatcher()
-    events = slot_events(
-        await flow.ActionReferralStart().run(
-            dispatcher, said("start again", "start_over", slots), domain={}
-        )
-    )
-    assert events["ref_diagnosis"] is None
-    assert events["ref_idempotency_key"] not in (None, slots["ref_idempotency_key"])
-    assert texts(dispatcher).startswith("OK, starting again")
+    """A professional describes aggression as a matter of course: recorded, no emergency answer
+    unless the danger is happening now."""
+    chat = Chat()
+    await chat.start("I'm a nurse referring a 14 year old in Rutland")
+    await chat.say("autism")
+    await chat.say("yes, diagnosis letter from CAMHS")
+    assert chat.asking == "current_situation"
+    text = "His placement at home is at risk of breaking down; he is hitting his younger brother"
+    said = await chat.say(text, intent="crisis")
+    assert "999" not in said
+    assert chat.slots[flow.ANSWERS]["current_situation"] == text
+    assert chat.asking == "concerns"
 
 
-# ---- questions along the way ----------------------------------------------------------------------
-
-
-async def ask(text: str, intent: str, slot: str | None = None, form: str | None = None) -> str:
-    dispatcher = CollectingDispatcher()
-    slots = {"requested_slot": slot} if slot else {}
-    await flow.ActionReferralAnswerQuestion().run(
-        dispatcher, said(text, intent, slots, active_loop=form), domain={}
-    )
-    return texts(dispatcher)
-
-
-async def test_why_do_you_need_this_explains_the_question_being_asked(
+async def test_a_learning_difficulty_only_is_refused_and_nothing_is_kept(
     service_env: RegisterService,
 ) -> None:
-    answer = await ask(
-        "why do you need this?", "ask_why", "ref_nhs_number", "referral_details_form"
-    )
-    assert answer.startswith("About NHS number:")
-    answer = await ask(
-        "why do you ask?", "ask_why", "ref_council_area", "referral_eligibility_form"
-    )
-    assert "Leicester City, Leicestershire County or Rutland council area" in answer
+    chat = Chat()
+    await chat.start("I'm a teacher and want to refer a 10 year old in Leicester")
+    said = await chat.say("he has learning difficulties, dyslexia mainly")
+    assert "not the same as a learning disability" in said
+    assert chat.slots[flow.ANSWERS] is None and chat.slots[flow.STATUS] is None
 
 
-async def test_what_the_words_mean_comes_from_the_variant_and_the_guidance(
+async def test_stop_sends_nothing(service_env: RegisterService, register: httpx.Client) -> None:
+    before = len(register.get("/api/v1/register").json())
+    chat = Chat()
+    await chat.start("I want to make a referral, I'm a social worker")
+    said = await chat.say("stop")
+    assert "Nothing has been sent" in said
+    assert len(register.get("/api/v1/register").json()) == before
+
+
+async def test_pause_gives_a_code_and_resume_carries_on_where_it_stopped(
     service_env: RegisterService,
 ) -> None:
-    amber = await ask("what does amber mean?", "ask_colours")
-    assert amber.startswith("Amber (DSR):") and "A referral to the DSR is rated amber." in amber
-    assert "Care, Education and Treatment Review" in await ask("what is a CETR?", "ask_cetr")
-    assert "Transforming Care Officers" in await ask("what is a TCO", "ask_definition")
-    assert "Which would you like?" in await ask("what does that word mean", "ask_definition")
+    chat = Chat()
+    await chat.start("I'm a nurse referring a 12 year old who lives in Leicester")
+    await chat.say("autism")
+    said = await chat.say("can I pause and finish this later?")
+    code = chat.slots[flow.CODE]
+    assert code and code in said
+    again = Chat()
+    await again.run(flow.ActionReferralResume(), f"resume {code}", "resume_referral", [])
+    assert again.slots[flow.STARTED] is True
+    await again.ask()
+    assert again.asking == "diagnosis_confirmed"
 
 
-async def test_what_to_have_ready_and_who_to_talk_to(service_env: RegisterService) -> None:
-    ready = await ask("what should I have ready?", "ask_what_to_prepare")
-    assert "evidence of its confirmation" in ready and "NHS number" in ready
-    people = await ask("can I talk to someone", "ask_talk_to_someone")
-    assert "lpt.adult-lda-dsp@nhs.net" in people
+async def test_a_change_at_the_summary_asks_that_answer_again(
+    service_env: RegisterService,
+) -> None:
+    chat = Chat()
+    await chat.start("Hi, I'm a school nurse and I'd like to refer a boy, he's 12, lives in Leicester")
+    await answer_all(chat, MANDATORY)
+    assert chat.asking == flow.SUMMARY
+    await chat.say("actually the NHS number is wrong")
+    assert chat.asking == "nhs_number"
+    await chat.say("450 557 1025")
+    assert chat.asking == flow.SUMMARY
+
+
+async def test_when_the_service_is_down_the_answers_are_kept(
+    service_env: RegisterService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat = Chat()
+    await chat.start("I'm a nurse referring a 12 year old who lives in Leicester")
+    await chat.say("autism")
+    kept = dict(chat.slots[flow.ANSWERS])
+    monkeypatch.setenv("DSP_SERVICE_URL", "http://127.0.0.1:9")
+    said = await chat.say("yes, letter from the paediatrician")
+    assert "can't reach the register service" in said
+    assert chat.slots[flow.ANSWERS] == kept
+
+
+@pytest.fixture(scope="module")
+def tees_valley(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegisterService]:
+    yield from start_register_service(tmp_path_factory.mktemp("tees"), "tees_valley")
+
+
+async def test_a_parent_refers_their_son_in_tees_valley_in_easy_read(
+    tees_valley: RegisterService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DSP_SERVICE_URL", tees_valley.url)
+    monkeypatch.setenv("DSP_SERVICE_TOKEN", tees_valley.token("action_server"))
+    answers = {
+        "self_who": "my son",
+        "age": "he's 9",
+        "diagnosis": "autism",
+        "diagnosis_confirmed": "yes the paediatrician told us",
+        "autism_private": "no, it was through the NHS",
+        "council_area": "we live in Darlington",
+        "current_situation": "He is hurting himself and his sister and we cannot cope",
+        "concerns": "yes those",
+        "consent_by": "me, his mum",
+        "consent_date": "today",
+        "person_name": "Leo Smith",
+        "date_of_birth": born(9),
+        "postcode": "DL1 1AA",
+        "self_contact": "07700 900123",
+        "outcomes_wanted": "He can stay at home with us and be calmer",
+    }
+    chat = Chat()
+    said = await chat.start("I want to put my son on the register myself", "start_self_referral")
+    assert "I will ask you some short questions." in said
+    await answer_all(chat, answers)
+    said = await chat.say("send it")
+    assert "Your answers have been sent to the team." in said
+    dsp_id = next(word for word in said.split() if word.startswith("DSP-"))
+    headers = {"Authorization": f"Bearer {tees_valley.token('dsr_admin')}"}
+    entries = httpx.get(f"{tees_valley.url}/api/v1/register", headers=headers).json()
+    [entry] = [e for e in entries if e["dsp_id"] == dsp_id]
+    assert (entry["rag"], entry["referral_source"]) == (None, "self")
+
+
+async def test_self_referral_elsewhere_explains_how_to_ask_a_professional(
+    service_env: RegisterService,
+) -> None:
+    chat = Chat()
+    said = await chat.start("I want to put my son on the register myself", "start_self_referral")
+    assert chat.slots[flow.STARTED] is False
+    assert "A worker needs to make the referral." in said

@@ -1,5 +1,6 @@
-"""The crisis safety net: emergency routes at once, with no register service, in any state; every
-form is interrupted by crisis and then carries on (DESIGN.md Safety)."""
+"""The crisis safety net: emergency routes at once, with no register service, in any state
+(DESIGN.md Safety). Inside the referral the form itself gives them (tests/actions/
+test_referral.py)."""
 
 import socket
 from pathlib import Path
@@ -46,33 +47,24 @@ async def test_emergency_routes_then_the_offer_to_carry_on_without_the_service(
 async def test_inside_a_form_the_form_asks_again_instead_of_the_offer(
     no_service: None, dispatcher: CollectingDispatcher
 ) -> None:
-    for form in ("self_referral_form", "referral_details_form"):
+    for form in ("referral_form",):
         dispatcher.messages.clear()
         await ActionCrisisRoutes().run(dispatcher, tracker(active_loop=form), {})
         [routes] = dispatcher.messages
         assert "999" in routes["text"] and not routes["buttons"]
 
 
-def test_every_form_has_a_crisis_interruption_rule_that_carries_on() -> None:
-    forms = {name for domain in load_all("bot/domain") for name in domain.get("forms") or {}}
-    assert "self_referral_form" in forms
-    covered = set()
-    for data in load_all("data/rules"):
-        for rule in data.get("rules") or []:
-            steps = rule.get("steps", [])
-            loops = [c["active_loop"] for c in rule.get("condition", []) if "active_loop" in c]
-            if loops and steps[:2] == [{"intent": "crisis"}, {"action": "action_crisis_routes"}]:
-                assert steps[2:] == [{"action": loops[0]}, {"active_loop": loops[0]}], rule
-                covered.add(loops[0])
-    assert forms - covered == set()
-
-
-def test_no_form_takes_a_crisis_message_as_an_answer() -> None:
-    for domain in load_all("bot/domain"):
-        for name, slot in (domain.get("slots") or {}).items():
-            for mapping in slot.get("mappings", []):
-                if mapping["type"] in ("from_text", "from_entity"):
-                    assert "crisis" in (mapping.get("not_intent") or []), name
+def test_the_referral_form_reads_every_message_itself() -> None:
+    """A crisis inside the referral is answered by validate_referral_form (tests/actions/
+    test_referral.py): its one slot takes every message, so no rule can skip the form."""
+    [slot] = [
+        slot
+        for domain in load_all("bot/domain")
+        for name, slot in (domain.get("slots") or {}).items()
+        if name == "referral_answer"
+    ]
+    [mapping] = slot["mappings"]
+    assert mapping["type"] == "from_text" and "not_intent" not in mapping
 
 
 def test_the_rule_based_check_runs_beside_the_classifier() -> None:

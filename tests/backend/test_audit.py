@@ -43,7 +43,10 @@ def test_a_referral_is_logged_with_the_fields_given_and_none_of_their_values(
         "register_entry",
     )
     assert event["actor"].startswith("token:")
-    assert {"person.nhs_number", "person.given_name", "consent.given_by"} <= set(event["fields"])
+    # The answers' linkIds (and their parts), never their values.
+    assert {"nhs_number", "person_name.given", "consent_by", "date_of_birth"} <= set(
+        event["fields"]
+    )
     logged = json.dumps(event)
     for value in (nhs_number, "Alex", "Example", "LE1 6TH", "sam.referrer@nhs.net"):
         assert value not in logged

@@ -45,6 +45,25 @@ def test_discharged_person_added_as_green_starts_a_step_down_001_s10() -> None:
     assert kinds(change) == []
 
 
+def test_where_the_dsr_meeting_rates_a_referral_starts_unrated_with_nothing_to_follow_003() -> (
+    None
+):
+    change = lifecycle.at_referral(None, today=TODAY, step_down_months=None)
+    assert change.standing == Standing("unrated")
+    assert kinds(change) == [] and change.previous is None
+
+
+def test_the_dsr_meeting_rates_an_unrated_entry_and_what_follows_the_rating_follows_003() -> None:
+    amber = move("unrated", "amber")
+    assert (amber.previous, amber.standing) == ("unrated", Standing("amber"))
+    assert kinds(move("unrated", "red")) == ["tco_notified", "cetr_requested"]
+    with pytest.raises(TransitionRefused, match="cannot be moved to blue"):
+        move("unrated", "blue")
+    for state in ("amber", "red", "blue", "green"):
+        with pytest.raises(TransitionRefused):
+            move(state, "unrated")  # type: ignore[arg-type]
+
+
 def test_nobody_is_referred_as_blue_000() -> None:
     with pytest.raises(TransitionRefused, match="blue"):
         lifecycle.at_referral("blue", today=TODAY, step_down_months=TWO_MONTHS)
@@ -174,6 +193,11 @@ def test_a_removal_reason_only_goes_with_a_removal() -> None:
 # --- what the table does not allow ---
 
 ALLOWED = {
+    # 003: the Tees Valley DSR meeting rates a referral it has received, or stands it down.
+    ("unrated", "amber"),
+    ("unrated", "red"),
+    ("unrated", "green"),
+    ("unrated", "removed"),
     ("amber", "red"),
     ("amber", "green"),
     ("amber", "removed"),

@@ -1,5 +1,6 @@
 """Suggested ratings: 000, 001 sections 9 and 10, 003 and 004; POST /api/v1/rating/suggest."""
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,10 @@ from dsp_backend.auth.schemas import Role
 from dsp_backend.rating import service as rating_service
 from dsp_backend.rating.schemas import RatingQuestion, RatingSuggestion
 from dsp_backend.variants import service as variant_service
+
+
+# DESIGN.md: replies never show the source documents' codes ("001", "003").
+DOCUMENT_CODE = re.compile(r"\b00[0-4]\b")
 
 
 def suggest(variant_id: str = "llr", **answers: Any) -> RatingSuggestion:
@@ -46,7 +51,12 @@ def test_imminent_risk_with_no_earlier_knowledge_allows_a_direct_roar_referral_0
     assert result.register == "ROAR"
     assert result.route == "direct_roar_referral"
     assert result.direct_roar_allowed is True
-    assert any("001 section 10" in r for r in result.reasons)
+    llr = variant_service.load("llr")
+    assert llr.ratings.direct_roar is not None
+    # The reason explains the route in plain words; the source stays in the variant's data.
+    assert any(llr.ratings.direct_roar.text in r for r in result.reasons)
+    assert "001 section 10" in llr.ratings.direct_roar.source
+    assert not any(DOCUMENT_CODE.search(r) for r in result.reasons)
 
 
 def test_imminent_risk_already_known_reaches_the_roar_by_escalation_001_s10() -> None:
@@ -93,6 +103,35 @@ def test_red_may_be_chosen_at_referral_only_where_a_direct_roar_referral_is_allo
     )
     assert known_before.choosable_at_referral == ["amber"]
     assert "blue" not in direct.choosable_at_referral  # nobody is referred as blue (000)
+
+
+def test_an_adult_whose_admission_avoidance_is_urgent_may_go_straight_to_the_roar_001_app_2() -> (
+    None
+):
+    """001 appendix 2 (adults' red): urgent admission avoidance with a CTR requested is a direct
+    ROAR referral on its own; the criterion is for adults only."""
+    result = suggest(criteria_ids=["red.urgent_admission_avoidance"], age_group="adult")
+    assert (result.rag, result.register, result.route) == ("red", "ROAR", "direct_roar_referral")
+    assert result.direct_roar_allowed is True
+    assert result.choosable_at_referral == ["amber", "red"]
+    with pytest.raises(rating_service.InvalidQuestion):
+        suggest(criteria_ids=["red.urgent_admission_avoidance"], age_group="cyp")
+
+
+def test_an_out_of_area_exception_that_needs_red_allows_only_red_000_001_app_2() -> None:
+    """000 (a section 117 child placed out of area needing an urgent CETR) and 001 appendix 2 (an
+    adult placed out of area, referred to the ROAR): the exception's rating is the only one."""
+    for group in ("cyp", "adult"):
+        result = suggest(out_of_area_rating="red", other_concern=True, age_group=group)
+        assert (result.rag, result.register) == ("red", "ROAR")
+        assert result.direct_roar_allowed is True
+        assert result.choosable_at_referral == ["red"]
+
+
+def test_red_criteria_alone_are_no_direct_roar_route_for_a_child_001_s10() -> None:
+    result = suggest(criteria_ids=["red.suspected_mental_health_concern"], age_group="cyp")
+    assert result.rag == "red" and result.direct_roar_allowed is False
+    assert result.choosable_at_referral == ["amber"]
 
 
 def test_discharged_with_concerns_is_amber_not_green_000_amber() -> None:
@@ -177,7 +216,8 @@ def test_tees_valley_leaves_the_rating_to_the_dsr_meeting_003() -> None:
     assert result.register == "DSR"
     assert result.direct_roar_allowed is None
     assert [c.id for c in result.criteria_matched] == ["concern.placement_breakdown"]
-    assert "DSR meeting" in result.reasons[0] and "003" in result.reasons[0]
+    assert "DSR meeting" in result.reasons[0] and not DOCUMENT_CODE.search(result.reasons[0])
+    assert "003" in variant_service.load("tees_valley").ratings.source
 
 
 # --- West Sussex: its own red, amber and green --------------------------------------------
@@ -208,6 +248,32 @@ def test_west_sussex_green_is_a_former_inpatient_with_no_concerns_004(
     answers: dict[str, Any],
 ) -> None:
     assert suggest("west_sussex", **answers).rag == "green"
+
+
+def test_west_sussex_red_is_chosen_only_when_a_red_criterion_applies_004() -> None:
+    assert "red" not in suggest(
+        "west_sussex", criteria_ids=["amber.starting_challenging_behaviour"]
+    ).choosable_at_referral
+    assert "red" in suggest(
+        "west_sussex", criteria_ids=["red.crisis_team_last_year"]
+    ).choosable_at_referral
+    # Imminent risk of admission is West Sussex's first red criterion.
+    assert "red" in suggest("west_sussex", imminent_risk_of_admission=True).choosable_at_referral
+
+
+def test_west_sussex_green_may_be_chosen_only_for_a_former_inpatient_with_no_concerns_004() -> (
+    None
+):
+    """004 green: previously an inpatient, now in the community, and no concerns. So green is
+    not for someone never admitted, nor for a former inpatient with an amber or red concern."""
+    assert "green" not in suggest("west_sussex", other_concern=True).choosable_at_referral
+    settled = suggest("west_sussex", criteria_ids=["green.previous_inpatient_no_concerns"])
+    assert (settled.rag, settled.choosable_at_referral) == ("green", ["amber", "green"])
+    for worry in ("amber.residential_placement_risk", "red.serious_risk_of_harm"):
+        worried = suggest(
+            "west_sussex", recently_discharged_from_inpatient=True, criteria_ids=[worry]
+        )
+        assert "green" not in worried.choosable_at_referral, worry
 
 
 def test_west_sussex_has_no_rating_for_an_inpatient_now_004() -> None:

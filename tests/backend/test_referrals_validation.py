@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dsp_backend.referrals import validation
+from dsp_backend import formats as validation
 
 nine_digits = st.text(alphabet="0123456789", min_size=9, max_size=9)
 

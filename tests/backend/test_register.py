@@ -68,7 +68,8 @@ def entry_of(db_session: Session, dsp_id: str) -> RegisterEntry:
     return entry
 
 
-RED = {"rag": "red", "criteria": ("red.deterioration_despite_mam",), "full": True}
+# 001 s10: red at referral is a direct ROAR referral: imminent risk, escalation not known before.
+RED = {"rag": "red", "criteria": ("red.deterioration_despite_mam",), "imminent": True, "full": True}
 
 
 # --- GET /api/v1/register: the contract other parts rely on (DESIGN.md) ---
@@ -227,7 +228,7 @@ def test_due_soon_and_overdue_filters_follow_consent_renewal_004(
         body = referral_body(
             variant_id="west_sussex", criteria=("amber.starting_challenging_behaviour",)
         )
-        body["consent"]["given_on"] = (date.today() - timedelta(days=days_ago)).isoformat()
+        body["answers"]["consent_date"] = (date.today() - timedelta(days=days_ago)).isoformat()
         made[name] = client.post("/api/v1/referrals", json=body, headers=headers).json()["dsp_id"]
     mine = list(made.values())
     assert listed(client, admin, mine, due="overdue") == [made["overdue"]]
@@ -245,17 +246,30 @@ def test_consent_renewal_moves_the_next_due_date_004(
     body = referral_body(
         variant_id="west_sussex", criteria=("amber.starting_challenging_behaviour",)
     )
-    body["consent"]["given_on"] = (date.today() - timedelta(days=370)).isoformat()
+    body["answers"]["consent_date"] = (date.today() - timedelta(days=370)).isoformat()
     dsp_id = client.post(
         "/api/v1/referrals", json=body, headers=token_for(Role.action_server)
     ).json()["dsp_id"]
     url = f"{REGISTER}/{dsp_id}/consent"
-    refused = client.post(url, json={"given": False}, headers=admin)
-    assert refused.status_code == 422 and "Consent is needed" in refused.text
     today = date.today()
+    for refused_body, says in (
+        ({"given_by": "not_given", "given_on": today.isoformat()}, "given_by"),
+        ({"given_by": "best_interests", "given_on": today.isoformat()}, "In West Sussex"),
+        ({"given_by": "person", "given_on": today.isoformat()}, "under 16"),
+        (
+            {
+                "given_by": "parent_carer_guardian",
+                "given_on": (today + timedelta(days=1)).isoformat(),
+            },
+            "cannot be in the future",
+        ),
+        ({"given": True}, "given"),
+    ):
+        refused = client.post(url, json=refused_body, headers=admin)
+        assert refused.status_code == 422 and says in refused.text, refused_body
     renewed = client.post(
         url,
-        json={"given": True, "given_by": "parent_carer_guardian", "given_on": today.isoformat()},
+        json={"given_by": "parent_carer_guardian", "given_on": today.isoformat()},
         headers=admin,
     )
     assert renewed.status_code == 200, renewed.text
@@ -263,6 +277,31 @@ def test_consent_renewal_moves_the_next_due_date_004(
         renewed.json()["consent_renewal_due_on"] == today.replace(year=today.year + 1).isoformat()
     )
     assert listed(client, admin, [dsp_id], due="overdue") == []
+
+
+def test_renewed_consent_follows_capacity_for_someone_16_or_over_001_s7(
+    client: TestClient, refer: Callable[..., str], admin: Headers
+) -> None:
+    """001 s7 and the Mental Capacity Act: a person of 16 or over with capacity consents
+    themselves; a parent, carer or guardian or a best-interests decision only where they lack
+    it. No renewal is due in LLR, so none is set."""
+    url = f"{REGISTER}/{refer(age=30)}/consent"
+    today = date.today().isoformat()
+    parent_for_capable = {"given_by": "parent_carer_guardian", "given_on": today, "capacity": True}
+    refused = client.post(url, json=parent_for_capable, headers=admin)
+    assert refused.status_code == 422 and "themselves" in refused.text
+    lacking = client.post(
+        url, json={"given_by": "person", "given_on": today, "capacity": False}, headers=admin
+    )
+    assert lacking.status_code == 422 and "lacks capacity" in lacking.text
+    for body in (
+        {"given_by": "person", "given_on": today, "capacity": True},
+        {"given_by": "best_interests", "given_on": today, "capacity": False},
+    ):
+        renewed = client.post(url, json=body, headers=admin)
+        assert renewed.status_code == 200, renewed.text
+        assert renewed.json()["consent_given_by"] == body["given_by"]
+        assert renewed.json()["consent_renewal_due_on"] is None
 
 
 def test_a_mam_held_dates_the_first_mam_and_completes_the_request_000(
@@ -347,7 +386,7 @@ def test_the_csv_export_is_for_the_dsr_admin_lead_and_cannot_carry_a_formula(
     nhs_number = new_nhs_number()
     dsp_id = refer(nhs_number=nhs_number)
     tricky = referral_body()
-    tricky["person"]["given_name"] = '=HYPERLINK("http://x")'
+    tricky["answers"]["person_name"] = {"given": '=HYPERLINK("http://x")', "family": "Example"}
     created = client.post("/api/v1/referrals", json=tricky, headers=token_for(Role.action_server))
     assert client.get(f"{REGISTER}/export.csv", headers=token_for(Role.tco)).status_code == 403
     response = client.get(f"{REGISTER}/export.csv", headers=admin)

@@ -69,11 +69,13 @@ async def chat(
     rasa_url = chat_service.replica_for(conversation_id, settings.rasa_urls)
     client: httpx.AsyncClient = request.app.state.http
     try:
-        replies = await chat_service.send_to_rasa(
+        replies, asking = await chat_service.send_to_rasa(
             client=client, rasa_url=rasa_url, conversation_id=conversation_id, message=message
         )
     except chat_service.RasaUnavailable as error:
         # The reason only, never the message text: it may hold personal data.
         log.warning("Rasa at %s did not answer: %s", rasa_url, error)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from error
-    return ChatResponse(messages=[ChatReply.model_validate(reply) for reply in replies])
+    return ChatResponse(
+        messages=[ChatReply.model_validate(reply) for reply in replies], asking=asking
+    )

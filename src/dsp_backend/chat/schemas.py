@@ -17,3 +17,8 @@ class ChatRequest(BaseModel):
 
 class ChatResponse(BaseModel):
     messages: list[ChatReply]
+    asking: str | None = Field(
+        default=None,
+        description="the id of the referral question waiting for an answer ('$summary' at the "
+        "summary); null outside a referral question",
+    )

@@ -55,7 +55,9 @@ class RasaUnavailable(Exception):
 
 async def send_to_rasa(
     *, client: httpx.AsyncClient, rasa_url: str, conversation_id: str, message: str
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Rasa's replies as text and buttons, and the id of the question now asked, if any (the
+    referral's ask action sends it as a custom message)."""
     try:
         response = await client.post(
             f"{rasa_url}/webhooks/rest/webhook",
@@ -65,8 +67,17 @@ async def send_to_rasa(
     except httpx.HTTPError as error:
         raise RasaUnavailable(type(error).__name__) from error
     replies = response.json()
-    return [
+    asking = next(
+        (
+            str(reply["custom"]["question"])
+            for reply in reversed(replies)
+            if isinstance(reply.get("custom"), dict) and reply["custom"].get("question")
+        ),
+        None,
+    )
+    messages = [
         {"text": reply.get("text", ""), "buttons": reply.get("buttons", [])}
         for reply in replies
         if reply.get("text") or reply.get("buttons")
     ]
+    return messages, asking

@@ -65,6 +65,12 @@ def area_options(variant: Variant) -> list[Option]:
 _PLACED_BY = re.compile(
     r"placed\s+(?:there\s+|out\s+of\s+area\s+|here\s+)?by\s+(?:the\s+)?([^,.;)]+)", re.IGNORECASE
 )
+# "Leicestershire placed him there": the council named just before "placed".
+_PLACER_FIRST = re.compile(
+    r"((?:[A-Za-z']+\s+){0,3}[A-Za-z']+)\s+(?:have\s+|has\s+|had\s+)?placed\s+"
+    r"(?:him|her|them|the\s+child|the\s+young\s+person)\b",
+    re.IGNORECASE,
+)
 _NOT_A_PLACE = re.compile(r"^\W*(?:yes|no|ok|okay|not sure|don'?t know|unknown|n/?a)\W*$", re.I)
 
 
@@ -79,6 +85,12 @@ def read_area(text: str, variant: Variant, answers: Answers) -> Reading:
         also["looked_after_child"] = True
         also["placing_council"] = councils[0] if councils else logic.OUTSIDE
         rest = text[: placed.start()] + text[placed.end() :]
+    elif placer := _PLACER_FIRST.search(text):
+        councils = reading.chosen(placer[1], area_choices(variant, outside_words=False))
+        if councils:
+            also["looked_after_child"] = True
+            also["placing_council"] = councils[-1]
+            rest = text[: placer.start()] + text[placer.end() :]
     if reading.normalise(rest) in ("yes", "yeah", "yep", "correct", "that's right"):
         hint = answers.get("_council_area_hint")
         if hint:
@@ -117,11 +129,50 @@ def read_area(text: str, variant: Variant, answers: Answers) -> Reading:
     return Reading(message="Which council area is their home in?", options=area_options(variant))
 
 
+# Words that make a diagnosis a question, not a fact: "suspected autism", "being assessed for a
+# learning disability", "autism assessment".
+_HEDGED_BEFORE = frozenset(
+    [
+        "suspected",
+        "suspect",
+        "possible",
+        "possibly",
+        "probable",
+        "probably",
+        "query",
+        "queried",
+        "likely",
+        "awaiting",
+        "assessed",
+        "assessing",
+        "referred",
+        "waiting",
+        "undiagnosed",
+    ]
+)
+_HEDGED_AFTER = frozenset(["assessment", "query", "queried", "suspected", "referral", "pathway"])
+
+
+def _diagnoses_said(text: str, item: Item) -> set[str]:
+    """The options named, with a hedged learning disability or autism read as not known yet."""
+    tokens = [t.replace("'", "") for t in reading.words_of(text)]
+    found = reading.find_choices(text, item_choices(item))
+    kept = [f for f in found if not f.weak] or found
+    codes: set[str] = set()
+    for f in kept:
+        before = tokens[max(0, f.start - 3) : f.start]
+        after = tokens[f.start + f.length : f.start + f.length + 1]
+        hedged = any(t in _HEDGED_BEFORE for t in before) or any(t in _HEDGED_AFTER for t in after)
+        codes.add("unknown" if hedged and f.code in ("autism", "learning_disability") else f.code)
+    return codes
+
+
 def read_diagnosis(text: str, item: Item) -> Reading:
     """Several diagnoses in one answer are read together: autism and a learning difficulty is
-    autism (001 s9: a learning difficulty alone is not a learning disability)."""
+    autism (001 s9: a learning difficulty alone is not a learning disability); a suspected one
+    is not known yet."""
     said = reading.normalise(text)
-    codes = set(reading.chosen(text, item_choices(item)))
+    codes = _diagnoses_said(text, item)
     if re.search(r"\bboth\b", said):
         codes |= {"learning_disability", "autism"}
     if {"learning_disability", "autism"} <= codes:
@@ -413,9 +464,27 @@ def read(item: Item, text: str, state: logic.State, shown: list[str]) -> Reading
 
 _ROLE = re.compile(
     r"\b(?:i'?m|i am|as)\s+(?:a|an|the)\s+([a-z][a-z' -]{2,60}?)(?=\s+(?:and|at|in|with|for|from|"
-    r"who|working|based)\b|[,.;!]|$)",
+    r"who|working|based|referring|wanting|looking|hoping|calling|writing|about|regarding|to)\b|"
+    r"[,.;!]|$)",
     re.IGNORECASE,
 )
+
+
+_LIVES = re.compile(r"\b(?:lives?|living|based|home is|stays?)\s+(?:in|at)\s+([^,.;]+)", re.I)
+_IN_PLACE = re.compile(r"\b(?:in|from)\s+((?:[A-Z][\w'-]+\s?){1,3})")
+
+
+def _home_in_passing(text: str, variant: Variant) -> Answers:
+    """Where the person lives, when a message says so ("lives in Oakham", "a 14 year old in
+    Rutland"); a place named after "lives in" that is not the variant's is outside it. A council
+    that placed a looked-after child is not their home."""
+    rest = _PLACED_BY.sub("", text)
+    choices = area_choices(variant, outside_words=False)
+    if lives := _LIVES.search(rest):
+        area = reading.chosen(lives[1], choices)
+        return {"council_area": area[0] if len(area) == 1 else logic.OUTSIDE}
+    named = {a for place in _IN_PLACE.findall(rest) for a in reading.chosen(place, choices)}
+    return {"council_area": named.pop()} if len(named) == 1 else {}
 
 
 def facts_in_passing(text: str, state: logic.State, *, opening: bool) -> Answers:
@@ -444,10 +513,7 @@ def facts_in_passing(text: str, state: logic.State, *, opening: bool) -> Answers
         if age:
             found["age"] = int(age[1] or age[2] or age[3])
     if answers.get("council_area") is None:
-        lives = re.search(r"\b(?:lives?|living|based|home is)\s+(?:in|at)\s+([^,.;]+)", text, re.I)
-        if lives:
-            area = reading.chosen(lives[1], area_choices(state.variant, outside_words=False))
-            found["council_area"] = area[0] if len(area) == 1 else logic.OUTSIDE
+        found.update(_home_in_passing(text, state.variant))
     if answers.get("diagnosis") is None and (opening or "diagnos" in text.lower()):
         diagnosis = read_diagnosis(text, items["diagnosis"])
         if diagnosis.value not in (None, "none", "unknown"):
@@ -473,6 +539,11 @@ def interpret(*, question: str, text: str, state: logic.State, shown: list[str])
             understood=False, answers=answers, message=result.message, options=result.options
         )
     extra = facts_in_passing(text, state, opening=False) if item.section == "eligibility" else {}
+    # "She consented herself; she has capacity for this decision" also answers the capacity
+    # question, where it is asked (16 and over).
+    capacity = reading.read_capacity(text) if item.linkId == "consent_by" else None
+    if capacity is not None and answers.get("consent_capacity") is None:
+        extra["consent_capacity"] = capacity
     updates = {**extra, **{k: v for k, v in result.also.items() if answers.get(k) is None}}
     if result.value is not None:
         updates[item.linkId] = result.value
@@ -483,6 +554,9 @@ def interpret(*, question: str, text: str, state: logic.State, shown: list[str])
     if "_council_area_hint" in result.also:
         answers["_council_area_hint"] = result.also["_council_area_hint"]
     after = logic.state_of(answers, state.source, state.variant, state.today)
+    capacity_item = logic.questionnaire().item("consent_capacity")
+    if "consent_capacity" in extra and capacity_item and not after.enabled(capacity_item):
+        answers.pop("consent_capacity")
     consent = consent_problem(
         answers.get("consent_by"),
         answers.get("consent_capacity"),

@@ -65,10 +65,13 @@ def diagnosis_of(answers: Answers) -> Diagnosis:
 
 
 def eligibility_answers(
-    answers: Answers, source: ReferralSource, today: date
+    answers: Answers, source: ReferralSource, variant: Variant
 ) -> EligibilityAnswers:
-    area = answers.get("council_area")
-    placing = answers.get("placing_council")
+    """The eligibility check's answers; a value that is not the variant's is read as not given
+    (rules.shape_problem names it)."""
+    areas = {a.id for a in variant.areas} | {OUTSIDE}
+    area = answers.get("council_area") if answers.get("council_area") in areas else None
+    placing = answers.get("placing_council") if answers.get("placing_council") in areas else None
     looked_after = bool(answers.get("looked_after_child"))
     s117 = bool(answers.get("section_117_placement"))
     outside = area == OUTSIDE

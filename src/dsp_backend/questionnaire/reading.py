@@ -130,6 +130,9 @@ _NO_PHRASES: Final = (
     "wasn't",
     "was not",
     "never",
+    "lack",
+    "lacks",
+    "lacking",
 )
 
 
@@ -169,6 +172,27 @@ def read_boolean(text: str) -> bool | None:
     if any(f" {phrase} " in padded for phrase in _YES_PHRASES):
         return True
     return None
+
+
+_LACK: Final = frozenset({"lack", "lacks", "lacking", "lacked"})
+_HAVE: Final = frozenset({"has", "have", "had", "got", "with", "does", "do", "did", "shows"})
+
+
+def read_capacity(text: str) -> bool | None:
+    """Whether the text says the person has capacity for the decision ("she has capacity",
+    "he lacks capacity", "doesn't have capacity"); None where it says neither. A "capacity
+    assessment" on its own says nothing either way."""
+    tokens = [t.replace("'", "") for t in words_of(text)]
+    said: bool | None = None
+    for index, token in enumerate(tokens):
+        if token != "capacity" or tokens[index + 1 : index + 2] == ["assessment"]:
+            continue
+        before = tokens[max(0, index - 4) : index]
+        if any(t in NEGATIONS or t in _LACK for t in before):
+            return False
+        if any(t in _HAVE for t in before):
+            said = True
+    return said
 
 
 def remainder_after_yes_no(text: str) -> str:

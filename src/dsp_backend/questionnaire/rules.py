@@ -13,7 +13,7 @@ from typing import Any
 from dsp_backend import formats as validation
 from dsp_backend.eligibility import service as eligibility_service
 from dsp_backend.questionnaire import logic
-from dsp_backend.questionnaire.schemas import Item
+from dsp_backend.questionnaire.schemas import Answers, Item
 from dsp_backend.register.consent import consent_problem
 
 # Older than this is a mistyped year, not a person to refer.
@@ -92,10 +92,12 @@ def shape_problem(item: Item, value: Any, state: logic.State) -> str | None:
         if item.type == "diagnosis":
             codes = {"learning_disability", "autism", "both", "learning_difficulty_only", "none"}
             codes.add("unknown")
-        return None if value in codes else f"Please choose one of the answers for {item.label}."
+        chosen = isinstance(value, str) and value in codes
+        return None if chosen else f"Please choose one of the answers for {item.label}."
     if item.type == "area":
         codes = {a.id for a in state.variant.areas} | {logic.OUTSIDE}
-        return None if value in codes else f"Please choose {item.label} from the variant's areas."
+        chosen = isinstance(value, str) and value in codes
+        return None if chosen else f"Please choose {item.label} from the variant's areas."
     if item.type == "rating":
         return None if isinstance(value, str) else "Please choose a rating."
     check = _SHAPES.get(item.type)
@@ -135,7 +137,27 @@ def rating_problem(state: logic.State) -> str | None:
     }.get(str(chosen), f"{state.variant.name} does not use that rating.")
     if state.variant.ratings.direct_roar is None and chosen == "red":
         why = "Red is for a young person who meets one of the red criteria."
+    required = state.eligibility.rating_required
+    if required is not None and chosen != required:
+        # 000; 001 appendix 2: the out-of-area exception that applies needs this rating.
+        why = f"This out-of-area referral can be made only with a {required} rating."
+    green = state.variant.ratings.definition("green")
+    if chosen == "green" and green is not None and green.at_referral:
+        # 004: a former inpatient with no concerns; 001 s10: discharged from an inpatient hospital.
+        why = f"Green at referral: {green.at_referral[:1].lower()}{green.at_referral[1:]}"
     return f"{why} For this referral choose {allowed}."
+
+
+def shape_problems(answers: Answers, state: logic.State) -> list[Problem]:
+    """Every answer given that does not have its question's shape, whether or not the question
+    applies: nothing is stored unchecked."""
+    found: list[Problem] = []
+    for item in logic.questionnaire().items:
+        value = answers.get(item.linkId)
+        problem = shape_problem(item, value, state) if value is not None else None
+        if problem:
+            found.append(Problem(item.linkId, problem, "format"))
+    return found
 
 
 def problems(state: logic.State) -> list[Problem]:
@@ -144,6 +166,13 @@ def problems(state: logic.State) -> list[Problem]:
     known = {i.linkId: i for i in logic.questionnaire().items}
     for link_id in sorted(set(state.answers) - set(known)):
         found.append(Problem(link_id, "This is not a question of the referral.", "unknown"))
+    # An answer to a question that does not apply is kept with the form, so it is checked too.
+    skipped = {
+        i.linkId: v
+        for i in known.values()
+        if not state.enabled(i) and (v := state.answers.get(i.linkId)) is not None
+    }
+    found += shape_problems(skipped, state)
     for item in logic.questionnaire().items:
         if not state.enabled(item):
             continue

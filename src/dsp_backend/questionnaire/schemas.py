@@ -9,7 +9,7 @@ dates, numbers, lists; `person_name` is {"given", "family"} and `invitees` a lis
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dsp_backend.eligibility.schemas import EligibilityResult
 from dsp_backend.rating.schemas import RatingSuggestion
@@ -78,6 +78,13 @@ class Item(Strict):
         return self.text, self.why
 
 
+class Term(Strict):
+    """A word of the pathway a professional may ask about, and what it means (terms.yml)."""
+
+    patterns: list[str] = Field(min_length=1)
+    text: str
+
+
 class Questionnaire(Strict):
     id: str
     title: str
@@ -93,6 +100,13 @@ Answers = dict[str, Any]
 class Option(BaseModel):
     code: str
     display: str
+    say: str = Field(default="", description="what a button sends: the display unless given")
+
+    @model_validator(mode="after")
+    def _say_display(self) -> "Option":
+        if not self.say:
+            self.say = self.display
+        return self
 
 
 class Question(BaseModel):
@@ -137,8 +151,8 @@ class Next(BaseModel):
 class InterpretRequest(Strict):
     referral_source: ReferralSource = "professional"
     question: str = Field(
-        description="the linkId asked, '$opening' for the message that started the referral, or "
-        "'$summary' at the summary"
+        description="the linkId asked, '$opening' for the message that started the referral, "
+        "'$summary' at the summary, or '$explain' for a question about the pathway's words"
     )
     text: Annotated[str, Field(max_length=2000)]
     answers: Answers = {}

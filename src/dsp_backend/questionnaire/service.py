@@ -50,10 +50,12 @@ def _criteria_question(item: Item, state: logic.State, text: str, why: str) -> Q
     lead = "From what you describe, these seem to apply:" if matched else "Do any of these apply?"
     lines = [lead] + [f"{n}. {by_id[c].title}: {by_id[c].text}" for n, c in enumerate(shown, 1)]
     lines.append(f"{text} Say the numbers (for example 1 and 2), 'all' or 'none'.")
-    options = [Option(code=str(n), display=by_id[c].title) for n, c in enumerate(shown, 1)]
+    options = [
+        Option(code=str(n), display=by_id[c].title, say=str(n)) for n, c in enumerate(shown, 1)
+    ]
     if len(shown) > 1:
-        options.append(Option(code="all", display="All of these"))
-    options.append(Option(code="none", display="None of these"))
+        options.append(Option(code="all", display="All of these", say="all of these"))
+    options.append(Option(code="none", display="None of these", say="none of these"))
     return Question(
         linkId=item.linkId,
         type=item.type,
@@ -212,6 +214,14 @@ def interpret(
 ) -> Interpreted:
     state = logic.state_of(answers, source, variant, today)
     item = logic.questionnaire().item(question)
+    if question == "$explain":
+        explained = explain(None, text, source, variant)
+        return Interpreted(
+            understood=explained is not None,
+            answers=answers,
+            message=explained,
+            action="explain" if explained else None,
+        )
     asks = "?" in text or re.match(r"^\s*(why|what)\b", text, re.I)
     short = len(reading.words_of(text)) <= 15
     explained = explain(item, text, source, variant) if asks and short else None

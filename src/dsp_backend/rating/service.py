@@ -67,8 +67,9 @@ def choosable_at_referral(
     variant: Variant,
 ) -> list[Rag]:
     """The ratings the referrer may choose at referral, each by its definition's rule (001 s10;
-    004): always, by the direct ROAR rule, when one of its criteria applies, or after an
-    inpatient discharge. An out-of-area exception that requires a rating allows only that one."""
+    004): always, by the direct ROAR rule, when one of its criteria applies, after an inpatient
+    discharge, or (004 green) for a former inpatient with no amber or red concern. An
+    out-of-area exception that requires a rating allows only that one."""
     if question.out_of_area_rating is not None:
         return [question.out_of_area_rating]
     ticked = {c.id.split(".", 1)[0] for c in matched}
@@ -78,6 +79,7 @@ def choosable_at_referral(
         "never": False,
         "direct_roar": bool(direct_roar_allowed),
         "inpatient_discharge": discharged,
+        "former_inpatient_no_concerns": discharged and not ticked & {"amber", "red"},
     }
     return [
         d.rag

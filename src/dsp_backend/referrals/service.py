@@ -27,6 +27,11 @@ from dsp_backend.register.models import RegisterEntry
 from dsp_backend.variants.schemas import Variant
 
 CREATED = 201
+UNREADABLE = {
+    "loc": ["body", "answers"],
+    "msg": "The answers are not in the questionnaire's form; check each one's type.",
+    "type": "answers",
+}
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,14 @@ def field_names(value: Any, prefix: str = "") -> Iterator[str]:
 def _check(referral: ReferralCreate, *, variant: Variant, now: datetime) -> logic.State:
     """The answers as the questionnaire reads them, with eligibility and the rating recomputed;
     Refused with every problem at once, each naming its question."""
-    state = logic.state_of(referral.answers, referral.referral_source, variant, now.date())
+    source, today = referral.referral_source, now.date()
+    try:
+        state = logic.state_of(referral.answers, source, variant, today)
+    except (ValueError, TypeError, KeyError) as error:
+        # An answer of a shape the rules cannot read: name it, never repeat it.
+        blank = logic.state_of({}, source, variant, today)
+        named = [p.as_error() for p in rules.shape_problems(referral.answers, blank)]
+        raise Refused(422, named or [UNREADABLE]) from error
     found = rules.problems(state)
     if found:
         raise Refused(422, [problem.as_error() for problem in found])

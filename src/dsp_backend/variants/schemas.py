@@ -112,8 +112,16 @@ class LinkedProcess(Strict):
 
 
 # When a rating may be chosen at referral: always; only by the direct ROAR rule (001 s10);
-# only when one of its criteria applies (004 red); only after an inpatient discharge (001 s10).
-ChoosableWhen = Literal["always", "direct_roar", "criterion_ticked", "inpatient_discharge", "never"]
+# only when one of its criteria applies (004 red); only after an inpatient discharge (001 s10);
+# only for a former inpatient with no amber or red concern (004 green).
+ChoosableWhen = Literal[
+    "always",
+    "direct_roar",
+    "criterion_ticked",
+    "inpatient_discharge",
+    "former_inpatient_no_concerns",
+    "never",
+]
 
 
 class RatingDefinition(Sourced):
