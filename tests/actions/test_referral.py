@@ -239,7 +239,9 @@ async def test_a_change_at_the_summary_asks_that_answer_again(
     service_env: RegisterService,
 ) -> None:
     chat = Chat()
-    await chat.start("Hi, I'm a school nurse and I'd like to refer a boy, he's 12, lives in Leicester")
+    await chat.start(
+        "Hi, I'm a school nurse and I'd like to refer a boy, he's 12, lives in Leicester"
+    )
     await answer_all(chat, MANDATORY)
     assert chat.asking == flow.SUMMARY
     await chat.say("actually the NHS number is wrong")

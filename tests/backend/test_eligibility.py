@@ -116,6 +116,25 @@ def test_a_gp_in_an_llr_icb_practice_is_enough_without_a_council_area_001_s9() -
     assert "GP" in reason(result, "area").text
 
 
+def test_an_llr_gp_does_not_bring_in_someone_who_lives_outside_llr_001_s9() -> None:
+    """DESIGN.md (001 s9): lives in LLR AND (an LLR ICB GP or an LLR council address). Someone
+    living outside is eligible only by an out-of-area exception, whatever their GP."""
+    outside = check(council_area=None, lives_outside_area=True, gp_in_area=True, age_years=12)
+    assert outside.outcome == "not_eligible"
+    assert "None of the out-of-area exceptions applies" in reason(outside, "area").text
+    placed = check(
+        council_area=None,
+        lives_outside_area=True,
+        gp_in_area=True,
+        age_years=12,
+        looked_after_child=True,
+        out_of_area_placement=True,
+        placing_council="rutland",
+    )
+    assert placed.eligible
+    assert reason(placed, "out_of_area.cyp_looked_after_placed_by_llr").met
+
+
 def test_a_gp_alone_does_not_decide_where_the_variant_names_no_gp_rule_003() -> None:
     result = check("tees_valley", council_area=None, gp_in_area=True, age_years=12)
     assert result.outcome == "needs_confirmation"

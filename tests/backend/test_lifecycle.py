@@ -45,9 +45,7 @@ def test_discharged_person_added_as_green_starts_a_step_down_001_s10() -> None:
     assert kinds(change) == []
 
 
-def test_where_the_dsr_meeting_rates_a_referral_starts_unrated_with_nothing_to_follow_003() -> (
-    None
-):
+def test_where_the_dsr_meeting_rates_a_referral_starts_unrated_with_nothing_to_follow_003() -> None:
     change = lifecycle.at_referral(None, today=TODAY, step_down_months=None)
     assert change.standing == Standing("unrated")
     assert kinds(change) == [] and change.previous is None

@@ -12,7 +12,6 @@ from dsp_backend.rating import service as rating_service
 from dsp_backend.rating.schemas import RatingQuestion, RatingSuggestion
 from dsp_backend.variants import service as variant_service
 
-
 # DESIGN.md: replies never show the source documents' codes ("001", "003").
 DOCUMENT_CODE = re.compile(r"\b00[0-4]\b")
 
@@ -251,19 +250,21 @@ def test_west_sussex_green_is_a_former_inpatient_with_no_concerns_004(
 
 
 def test_west_sussex_red_is_chosen_only_when_a_red_criterion_applies_004() -> None:
-    assert "red" not in suggest(
-        "west_sussex", criteria_ids=["amber.starting_challenging_behaviour"]
-    ).choosable_at_referral
-    assert "red" in suggest(
-        "west_sussex", criteria_ids=["red.crisis_team_last_year"]
-    ).choosable_at_referral
+    assert (
+        "red"
+        not in suggest(
+            "west_sussex", criteria_ids=["amber.starting_challenging_behaviour"]
+        ).choosable_at_referral
+    )
+    assert (
+        "red"
+        in suggest("west_sussex", criteria_ids=["red.crisis_team_last_year"]).choosable_at_referral
+    )
     # Imminent risk of admission is West Sussex's first red criterion.
     assert "red" in suggest("west_sussex", imminent_risk_of_admission=True).choosable_at_referral
 
 
-def test_west_sussex_green_may_be_chosen_only_for_a_former_inpatient_with_no_concerns_004() -> (
-    None
-):
+def test_west_sussex_green_may_be_chosen_only_for_a_former_inpatient_with_no_concerns_004() -> None:
     """004 green: previously an inpatient, now in the community, and no concerns. So green is
     not for someone never admitted, nor for a former inpatient with an amber or red concern."""
     assert "green" not in suggest("west_sussex", other_concern=True).choosable_at_referral

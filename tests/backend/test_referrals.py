@@ -9,7 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
-from test_referrals_factory import new_nhs_number, referral_body, self_referral_body, years_ago
+from test_referrals_factory import (
+    GOOD_REFERRAL,
+    new_nhs_number,
+    referral_body,
+    self_referral_body,
+    years_ago,
+)
 
 from dsp_backend.auth.schemas import Role
 from dsp_backend.referrals.models import ReferralPersonal
@@ -17,6 +23,8 @@ from dsp_backend.register import service as register_service
 from dsp_backend.register.models import RegisterEntry
 
 URL = "/api/v1/referrals"
+# DESIGN.md: replies never show the source documents' codes ("001", "003").
+DOCUMENT_CODE = re.compile(r"\b00[0-4]\b")
 Headers = dict[str, str]
 TokenFor = Callable[[Role], Headers]
 
@@ -27,9 +35,16 @@ def referrer(token_for: TokenFor) -> Headers:
 
 
 def errors(response: Any) -> dict[str, str]:
-    """'person.nhs_number' -> message, from a 422."""
+    """linkId (or 'eligibility') -> message, from a 422; other places by their dotted path."""
     assert response.status_code == 422, response.text
-    return {".".join(str(p) for p in e["loc"][1:]): e["msg"] for e in response.json()["detail"]}
+    found = {}
+    for problem in response.json()["detail"]:
+        assert "input" not in problem  # a 422 never echoes what was sent
+        loc = [str(part) for part in problem["loc"][1:]]
+        found[".".join(loc[1:] if loc[:1] == ["answers"] and len(loc) > 1 else loc)] = problem[
+            "msg"
+        ]
+    return found
 
 
 def entries(db_session: Session) -> int:
@@ -51,6 +66,8 @@ def test_a_mandatory_only_referral_goes_on_the_dsr_as_amber_001_s10(
     assert (body["register"], body["rag"], body["age_group"]) == ("DSR", "amber", "cyp")
     assert body["form"] == "mandatory"
     assert body["follow_ups"] == ["mam_requested"]  # 000: the MAM request is automatic
+    # 001 s10: the referrer organises the MAM unless they asked the DSP admin lead to.
+    assert body["next_steps"][0].startswith("What happens next: you organise and chair")
     # The answer identifies nobody: the dsp_id stands in for the person (001 section 6).
     assert "Alex" not in response.text and "Example" not in response.text
 
@@ -66,67 +83,62 @@ def test_age_is_derived_from_the_date_of_birth_18_and_over_is_adult_001_s14(
 def test_a_direct_red_referral_needs_the_full_form_and_goes_on_the_roar_001_s10_s11(
     client: TestClient, referrer: Headers
 ) -> None:
-    red = {"rag": "red", "criteria": ("red.deterioration_despite_mam",)}
+    """001 s10: imminent risk with no earlier knowledge of escalating risk is a direct ROAR
+    referral; 001 s11: a ROAR referral needs every section of the form."""
+    red = {"rag": "red", "criteria": ("red.deterioration_despite_mam",), "imminent": True}
     missing = errors(client.post(URL, json=referral_body(**red), headers=referrer))  # type: ignore[arg-type]
-    assert "risk_details" in missing and "invitees" in missing
-    assert "ROAR" in missing["risk_details"]
+    assert {"risk_details", "invitees", "brief_history", "referrer_phone"} <= set(missing)
+    assert all(message.startswith("Please give") for message in missing.values())
     response = client.post(URL, json=referral_body(full=True, **red), headers=referrer)  # type: ignore[arg-type]
     assert response.status_code == 201, response.text
     body = response.json()
-    assert (body["register"], body["form"]) == ("ROAR", "full")
+    assert (body["register"], body["rag"], body["form"]) == ("ROAR", "red", "full")
     assert body["follow_ups"] == ["tco_notified", "cetr_requested"]
-
-
-def test_a_discharged_person_is_added_as_green_with_a_step_down_end_001_s10(
-    client: TestClient, referrer: Headers
-) -> None:
-    body = referral_body(
-        rag="green", criteria=("amber.recent_inpatient_discharge",), discharged=True
-    )
-    response = client.post(URL, json=body, headers=referrer)
-    assert response.status_code == 201, response.text
-    ends = date.fromisoformat(response.json()["step_down_ends_on"])
-    assert 59 <= (ends - date.today()).days <= 62  # LLR: two months
+    # 001 s10: the TCOs contact the referrer; said in plain words, with no document codes.
+    assert any("Transforming Care Officers" in step for step in body["next_steps"])
+    assert not any(DOCUMENT_CODE.search(step) for step in body["next_steps"])
 
 
 def test_green_is_refused_for_someone_not_discharged_from_an_inpatient_hospital_001_s10(
     client: TestClient, referrer: Headers, db_session: Session
 ) -> None:
     """001 s10: "Only patients who have been discharged from an inpatient hospital should be
-    added to the DSR as 'green'"; the rating question's answer travels in the suggestion."""
+    added to the DSR as 'green'"; the service reads that from the hospital-stays answer."""
     before = entries(db_session)
     body = referral_body(rag="green", criteria=("amber.recent_inpatient_discharge",))
-    assert body["rating"]["suggestion"]["choosable_at_referral"] == ["amber"]
+    assert body["answers"]["inpatient_status"] == "neither"
     problems = errors(client.post(URL, json=body, headers=referrer))
-    assert "discharged from an inpatient hospital" in problems["rating.decision.rag"]
+    assert set(problems) == {"rag"}
+    assert "discharged from an inpatient hospital" in problems["rag"]
     assert entries(db_session) == before
 
 
 def test_long_free_text_and_the_good_referral_prompts_are_kept_003(
-    client: TestClient, referrer: Headers, token_for: TokenFor
+    client: TestClient, referrer: Headers, token_for: TokenFor, variant: Callable[[str], None]
 ) -> None:
-    prompts = {
-        "lac_cin_cpp": "cin",
-        "has_ehcp": True,
-        "ehcp_primary_need": "Social, emotional and mental health",
-        "lives_with": "Mother and brother",
-        "school": "Example Academy",
-        "who_is_involved": "CAMHS, social worker",
-        "police_or_crisis_contact_last_12_months": True,
-        "outcomes_wanted": "Stay at home and at school",
-        "how_we_will_know": "Attending school four days a week",
-    }
+    """003's good-referral prompts are asked in every Tees Valley referral and kept with it."""
+    variant("tees_valley")
     long_text = "Sleep has broken down. " * 800
-    body = referral_body(good_referral=prompts, current_situation=long_text)
-    body["person"]["preferred_pronouns"] = "they/them"
+    body = referral_body(
+        variant_id="tees_valley",
+        rag=None,
+        criteria=(),
+        current_situation=long_text,
+        gender="they/them",
+    )
     created = client.post(URL, json=body, headers=referrer)
     assert created.status_code == 201, created.text
     detail = client.get(
         f"/api/v1/register/{created.json()['dsp_id']}", headers=token_for(Role.dsr_admin)
     ).json()
-    assert detail["personal"]["form"]["good_referral"] == prompts
-    assert detail["personal"]["form"]["current_situation"] == long_text.strip()
-    assert detail["personal"]["form"]["person"]["preferred_pronouns"] == "they/them"
+    stored = detail["personal"]["form"]["answers"]
+    assert {k: stored[k] for k in GOOD_REFERRAL} == GOOD_REFERRAL
+    assert stored["current_situation"] == long_text
+    assert stored["gender"] == "they/them"
+    too_long = referral_body(
+        variant_id="tees_valley", rag=None, criteria=(), current_situation="x" * 20_001
+    )
+    assert set(errors(client.post(URL, json=too_long, headers=referrer))) == {"current_situation"}
 
 
 # --- mandatory-only vs full (001 sections 10 and 11) ---
@@ -135,23 +147,23 @@ def test_long_free_text_and_the_good_referral_prompts_are_kept_003(
 def test_the_mandatory_fields_are_each_named_in_plain_english(
     client: TestClient, referrer: Headers
 ) -> None:
-    body = referral_body()
-    del body["referrer"], body["current_situation"]
-    body["person"] = {"date_of_birth": years_ago(12).isoformat()}
-    missing = errors(client.post(URL, json=body, headers=referrer))
-    assert set(missing) == {
-        "person.given_name",
-        "person.family_name",
-        "person.nhs_number",
-        "person.postcode",
-        "referrer.name",
-        "referrer.role",
-        "referrer.organisation",
-        "referrer.email",
+    gone = (
+        "person_name",
+        "nhs_number",
+        "postcode",
+        "referrer_name",
+        "referrer_role",
+        "referrer_organisation",
+        "referrer_email",
         "current_situation",
-    }
-    assert missing["person.nhs_number"] == "Please give the person's NHS number."
-    assert missing["current_situation"].startswith("Please give what is happening now")
+    )
+    body = referral_body()
+    for link_id in gone:
+        del body["answers"][link_id]
+    missing = errors(client.post(URL, json=body, headers=referrer))
+    assert set(missing) == set(gone)
+    assert missing["nhs_number"] == "Please give NHS number."
+    assert missing["current_situation"] == "Please give what is happening now."
 
 
 def test_a_blank_answer_counts_as_missing(client: TestClient, referrer: Headers) -> None:
@@ -166,75 +178,121 @@ def test_when_the_admin_lead_organises_the_mam_every_section_and_invitee_contact
 ) -> None:
     """001 s10: "the referrer must complete the full referral form and provide contact details
     (email and phone number) for the people who should be invited to the MAM"."""
-    missing = errors(
-        client.post(URL, json=referral_body(mam_organised_by_admin=True), headers=referrer)
-    )
-    assert {
-        "person.gender",
-        "person.address",
-        "person.gp_practice",
+    missing = errors(client.post(URL, json=referral_body(mam_by_admin=True), headers=referrer))
+    assert set(missing) == {
+        "gender",
+        "address",
+        "gp_practice",
         "commissioner",
         "carer",
         "care_team",
-        "current_location.kind",
+        "current_location",
         "communication_needs",
         "brief_history",
         "risk_details",
         "safeguarding",
         "support_in_place",
-        "referrer.phone",
+        "referrer_phone",
         "invitees",
-    } <= set(missing)
-    assert "001 sections 10 and 11" in missing["brief_history"]
-
-    body = referral_body(full=True, mam_organised_by_admin=True)
-    body["invitees"].append({"name": "Ms Teacher", "role": "SENCo"})
-    body["carer"] = {"no_carer": False, "name": "Jo Example"}
-    missing = errors(client.post(URL, json=body, headers=referrer))
-    assert set(missing) == {
-        "invitees.1.email",
-        "invitees.1.phone",
-        "carer.relationship",
-        "carer.phone",
     }
 
-    body["invitees"][1].update(email="teacher@school.example.org", phone="0116 496 0002")
-    body["carer"] = {"no_carer": True}
+    body = referral_body(full=True, mam_organised_by_admin=True)
+    people = list(body["answers"]["invitees"]["people"])
+    body["answers"]["invitees"] = {
+        "people": [*people, {"name": "Ms Teacher", "role": "SENCo"}],
+        "complete": True,
+    }
+    assert "invitees" in errors(client.post(URL, json=body, headers=referrer))
+    # A list of invitees still being given is not an answer yet.
+    body["answers"]["invitees"] = {"people": people, "complete": False}
+    assert errors(client.post(URL, json=body, headers=referrer)) == {
+        "invitees": "Please give the people to invite."
+    }
+
+    teacher = {
+        "name": "Ms Teacher",
+        "role": "SENCo",
+        "email": "teacher@school.example.org",
+        "phone": "01164960002",
+    }
+    body["answers"]["invitees"] = {"people": [*people, teacher], "complete": True}
     response = client.post(URL, json=body, headers=referrer)
     assert response.status_code == 201, response.text
     assert response.json()["form"] == "full"
+    assert "DSR admin lead will contact you" in response.json()["next_steps"][0]
 
 
 # --- formats: plain English, and the value is never sent back ---
 
 
 @pytest.mark.parametrize(
-    ("section", "field", "value", "says"),
+    ("link_id", "value", "says"),
     [
-        ("person", "nhs_number", "943 476 5918", "not a valid NHS number"),
-        ("person", "postcode", "QX9 9ZZ", "UK postcode"),
-        ("referrer", "email", "sam.referrer@", "email address"),
-        ("referrer", "phone", "12345", "phone number"),
+        ("nhs_number", "943 476 5918", "NHS number"),
+        ("postcode", "QX9 9ZZ", "postcode"),
+        ("referrer_email", "sam.referrer@", "your email"),
+        ("referrer_phone", "12345", "your phone number"),
+        ("date_of_birth", "14th March 2009", "YYYY-MM-DD"),
+        ("person_name", {"given": "Alex Example"}, "their name"),
+        ("consent_by", "Alex Example's mother", "who gave consent"),
+        ("council_area", "Alex Example's road", "where they live"),
     ],
 )
 def test_a_badly_formed_value_gets_a_plain_message_that_does_not_repeat_it(
-    client: TestClient, referrer: Headers, section: str, field: str, value: str, says: str
+    client: TestClient, referrer: Headers, link_id: str, value: Any, says: str
 ) -> None:
-    body = referral_body()
-    body[section][field] = value
+    body = referral_body(full=True, mam_organised_by_admin=True, **{link_id: value})
     response = client.post(URL, json=body, headers=referrer)
-    message = errors(response)[f"{section}.{field}"]
-    assert says in message
-    assert value not in response.text
-    assert "input" not in response.json()["detail"][0]
+    assert says in errors(response)[link_id]
+    assert (value if isinstance(value, str) else "Alex") not in response.text
+    assert all("input" not in problem for problem in response.json()["detail"])
 
 
-def test_a_date_of_birth_in_the_future_is_refused(client: TestClient, referrer: Headers) -> None:
-    body = referral_body()
-    body["person"]["date_of_birth"] = (date.today() + timedelta(days=1)).isoformat()
-    assert errors(client.post(URL, json=body, headers=referrer))["person.date_of_birth"] == (
-        "The date of birth cannot be in the future."
-    )
+def test_answers_the_rules_cannot_read_are_refused_plainly_never_a_server_error(
+    client: TestClient, referrer: Headers
+) -> None:
+    """A number where a date goes, a list where a choice goes: each named, none repeated."""
+    for link_id, value in (
+        ("age", "Alex is 12"),
+        ("date_of_birth", 20120403),
+        ("inpatient_status", ["now"]),
+        ("diagnosis", {"Alex": "autism"}),
+        ("concerns", 7),
+        ("escalating_risk_known", "Alex said no"),  # a question that does not apply
+    ):
+        body = referral_body()
+        body["answers"][link_id] = value
+        response = client.post(URL, json=body, headers=referrer)
+        assert link_id in errors(response), link_id
+        assert "Alex" not in response.text and "20120403" not in response.text
+
+
+def test_only_the_questionnaire_answers_are_taken_nothing_the_service_derives(
+    client: TestClient, referrer: Headers
+) -> None:
+    """The register, the suggestion and the ratings that may be chosen are the service's own."""
+    for extra in ("register", "suggestion", "choosable_at_referral", "eligibility", "form"):
+        body = referral_body()
+        body["answers"][extra] = "ROAR"
+        assert errors(client.post(URL, json=body, headers=referrer)) == {
+            extra: "This is not a question of the referral."
+        }
+        body = referral_body()
+        body[extra] = {"rag": "red"}
+        response = client.post(URL, json=body, headers=referrer)
+        assert response.status_code == 422 and "red" not in response.text
+
+
+def test_a_date_of_birth_in_the_future_or_over_120_years_ago_is_refused(
+    client: TestClient, referrer: Headers
+) -> None:
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    future = errors(client.post(URL, json=referral_body(date_of_birth=tomorrow), headers=referrer))
+    assert future["date_of_birth"] == "The date of birth cannot be in the future."
+    long_ago = years_ago(130).isoformat()
+    response = client.post(URL, json=referral_body(date_of_birth=long_ago), headers=referrer)
+    assert "over 120" in errors(response)["date_of_birth"]
+    assert long_ago not in response.text
 
 
 # --- consent (001 section 7; 004) ---
@@ -244,29 +302,37 @@ def test_no_consent_no_referral_001_s7(
     client: TestClient, referrer: Headers, db_session: Session
 ) -> None:
     before = entries(db_session)
-    for consent in ({"given": False}, None):
-        body = referral_body(consent=consent)
-        message = errors(client.post(URL, json=body, headers=referrer))["consent.given"]
-        assert "Consent is needed" in message and "001 section 7" in message
+    not_given = errors(
+        client.post(URL, json=referral_body(consent_by="not_given"), headers=referrer)
+    )
+    assert "Consent is needed" in not_given["consent_by"]
+    assert not DOCUMENT_CODE.search(not_given["consent_by"])
+    unsaid = errors(client.post(URL, json=referral_body(consent_by=None), headers=referrer))
+    assert unsaid == {"consent_by": "Please give who gave consent."}
     assert entries(db_session) == before
 
 
 def test_consent_records_by_whom_and_when_and_not_in_the_future_001_s7(
-    client: TestClient, referrer: Headers
+    client: TestClient, referrer: Headers, token_for: TokenFor
 ) -> None:
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
-    body = referral_body(consent={"given": True, "given_on": tomorrow})
-    missing = errors(client.post(URL, json=body, headers=referrer))
-    assert missing["consent.given_by"].startswith("Please say who gave consent")
-    assert missing["consent.given_on"] == "The date consent was given cannot be in the future."
+    future = errors(client.post(URL, json=referral_body(consent_date=tomorrow), headers=referrer))
+    assert future == {"consent_date": "The date cannot be in the future."}
+    undated = errors(client.post(URL, json=referral_body(consent_date=None), headers=referrer))
+    assert undated == {"consent_date": "Please give the date consent was given."}
+    body = referral_body()
+    created = client.post(URL, json=body, headers=referrer).json()
+    detail = client.get(
+        f"/api/v1/register/{created['dsp_id']}", headers=token_for(Role.dsr_admin)
+    ).json()
+    assert detail["consent_given_by"] == "parent_carer_guardian"
+    assert detail["consent_given_on"] == body["answers"]["consent_date"]
 
 
 def test_a_child_under_16_cannot_consent_alone_004(client: TestClient, referrer: Headers) -> None:
-    body = referral_body(age=12)
-    body["consent"]["given_by"] = "person"
-    assert "under 16" in errors(client.post(URL, json=body, headers=referrer))["consent.given_by"]
-    body = referral_body(age=16)
-    body["consent"]["given_by"] = "person"
+    body = referral_body(age=12, consent_by="person")
+    assert "under 16" in errors(client.post(URL, json=body, headers=referrer))["consent_by"]
+    body = referral_body(age=16, consent_by="person", consent_capacity=True)
     assert client.post(URL, json=body, headers=referrer).status_code == 201
 
 
@@ -274,16 +340,14 @@ def test_west_sussex_consent_by_the_person_or_a_parent_and_renewed_yearly_004(
     client: TestClient, referrer: Headers, variant: Callable[[str], None]
 ) -> None:
     variant("west_sussex")
-    body = referral_body(
-        variant_id="west_sussex", criteria=("amber.starting_challenging_behaviour",)
-    )
-    body["consent"]["given_by"] = "best_interests"
-    message = errors(client.post(URL, json=body, headers=referrer))["consent.given_by"]
+    criteria = ("amber.starting_challenging_behaviour",)
+    body = referral_body(variant_id="west_sussex", criteria=criteria, consent_by="best_interests")
+    message = errors(client.post(URL, json=body, headers=referrer))["consent_by"]
     assert "In West Sussex consent is given by" in message
-    body["consent"]["given_by"] = "parent_carer_guardian"
+    body = referral_body(variant_id="west_sussex", criteria=criteria)
     response = client.post(URL, json=body, headers=referrer)
     assert response.status_code == 201, response.text
-    given = date.fromisoformat(body["consent"]["given_on"])
+    given = date.fromisoformat(body["answers"]["consent_date"])
     due = date.fromisoformat(response.json()["consent_renewal_due_on"])
     assert (due.year - given.year, due.month, due.day) == (1, given.month, given.day)
 
@@ -295,33 +359,43 @@ def test_an_ineligible_person_is_not_stored_and_the_reason_is_given_001_s9(
     client: TestClient, referrer: Headers, db_session: Session
 ) -> None:
     before = entries(db_session)
-    body = referral_body()
-    body["eligibility"]["diagnosis"] = "learning_difficulty_only"
+    body = referral_body(diagnosis="learning_difficulty_only")
     messages = errors(client.post(URL, json=body, headers=referrer))
     assert "Learning difficulty" in messages["eligibility"]
+    assert not DOCUMENT_CODE.search(messages["eligibility"])
     assert entries(db_session) == before
 
 
 def test_what_still_needs_confirming_is_listed(client: TestClient, referrer: Headers) -> None:
-    body = referral_body()
-    del body["eligibility"]["council_area"]
-    response = client.post(URL, json=body, headers=referrer)
-    assert response.status_code == 422
-    assert any("Please confirm" in e["msg"] for e in response.json()["detail"])
+    """000: a diagnosis not known yet is confirmed first, never guessed."""
+    response = client.post(URL, json=referral_body(diagnosis="unknown"), headers=referrer)
+    message = errors(response)["eligibility"]
+    assert "please confirm whether the person has a diagnosis" in message
+    assert "lpt.adult-lda-dsp@nhs.net" in message  # who to ask
+    assert "Please give where they live." in errors(
+        client.post(URL, json=referral_body(council_area=None), headers=referrer)
+    ).get("council_area", "")
 
 
 def test_a_section_117_cyp_placed_out_of_area_needs_a_red_rating_000(
     client: TestClient, referrer: Headers
 ) -> None:
-    body = referral_body(full=True)
-    body["eligibility"].update(
-        council_area=None,
-        out_of_area_placement=True,
-        section_117_funded=True,
-        urgent_cetr_needed=True,
-    )
-    message = errors(client.post(URL, json=body, headers=referrer))["rating.decision.rag"]
+    """000: a CYP fully or partly health funded (section 117) in an out-of-area placement may be
+    referred where a red rating and an urgent CETR are needed; red is then the only rating."""
+    placed = {
+        "council_area": "outside",
+        "looked_after_child": False,
+        "section_117_placement": True,
+        "urgent_cetr_needed": True,
+    }
+    amber = referral_body(full=True, **placed)  # type: ignore[arg-type]
+    message = errors(client.post(URL, json=amber, headers=referrer))["rag"]
     assert "only with a red rating" in message
+    response = client.post(URL, json=referral_body(full=True, rag=None, **placed), headers=referrer)  # type: ignore[arg-type]
+    assert response.status_code == 201, response.text
+    assert (response.json()["register"], response.json()["rag"]) == ("ROAR", "red")
+    no_cetr = referral_body(full=True, rag=None, **{**placed, "urgent_cetr_needed": False})  # type: ignore[arg-type]
+    assert "eligibility" in errors(client.post(URL, json=no_cetr, headers=referrer))
 
 
 # --- the rating: suggested by the assistant, decided by the referrer (001 s10) ---
@@ -330,40 +404,44 @@ def test_a_section_117_cyp_placed_out_of_area_needs_a_red_rating_000(
 def test_nobody_is_referred_as_blue_and_the_register_follows_the_rating_000(
     client: TestClient, referrer: Headers
 ) -> None:
-    body = referral_body()
-    body["rating"]["decision"] = {"rag": "blue", "register": "DSR"}
-    assert (
-        "Nobody is referred as blue"
-        in errors(client.post(URL, json=body, headers=referrer))["rating.decision.rag"]
-    )
-    body["rating"]["decision"] = {"rag": "amber", "register": "ROAR"}
-    assert errors(client.post(URL, json=body, headers=referrer))["rating.decision.register"] == (
-        "A amber rating goes on the DSR (001 section 10)."
-    )
+    blue = errors(client.post(URL, json=referral_body(rag="blue"), headers=referrer))
+    assert "Nobody is referred as blue" in blue["rag"]
+    # The register is derived from the rating: a referral cannot name one.
+    body = referral_body(register="ROAR")
+    assert "register" in errors(client.post(URL, json=body, headers=referrer))
+    created = client.post(URL, json=referral_body(), headers=referrer).json()
+    assert (created["rag"], created["register"]) == ("amber", "DSR")
 
 
 def test_the_referrer_must_decide_where_the_referrer_rates_001_s10(
     client: TestClient, referrer: Headers
 ) -> None:
-    body = referral_body()
-    del body["rating"]["decision"]
-    assert (
-        "the referrer decides"
-        in errors(client.post(URL, json=body, headers=referrer))["rating.decision"]
-    )
+    """Discharged from an inpatient hospital: amber or green may be chosen, so the referrer
+    chooses; the suggestion is only a suggestion."""
+    body = referral_body(rag=None, criteria=(), discharged=True)
+    assert errors(client.post(URL, json=body, headers=referrer)) == {
+        "rag": "Please give the rating."
+    }
+    green_or_amber = client.post(
+        "/api/v1/questionnaire/next",
+        json={"answers": {k: v for k, v in body["answers"].items() if k != "rag"}},
+        headers=referrer,
+    ).json()
+    assert green_or_amber["question"]["linkId"] == "rag"
+    assert [o["code"] for o in green_or_amber["question"]["options"]] == ["amber", "green"]
+    assert "You decide" in green_or_amber["question"]["text"]
+    body = referral_body(rag="amber", criteria=(), discharged=True)
+    assert client.post(URL, json=body, headers=referrer).json()["rag"] == "amber"
 
 
 def test_criteria_that_are_not_the_variants_are_refused(
     client: TestClient, referrer: Headers
 ) -> None:
-    body = referral_body()
-    body["rating"]["suggestion"]["criteria_matched"][0]["id"] = "amber.made_up"
-    assert (
-        "amber.made_up"
-        in errors(client.post(URL, json=body, headers=referrer))[
-            "rating.suggestion.criteria_matched"
-        ]
-    )
+    body = referral_body(criteria=("amber.made_up",))
+    message = errors(client.post(URL, json=body, headers=referrer))["concerns"]
+    assert "not Leicester, Leicestershire and Rutland's criteria" in message
+    adult_only = referral_body(age=12, criteria=("red.urgent_admission_avoidance",))
+    assert "concerns" in errors(client.post(URL, json=adult_only, headers=referrer))
 
 
 # --- self-referral (003: Tees Valley only) ---
@@ -372,38 +450,45 @@ def test_criteria_that_are_not_the_variants_are_refused(
 def test_self_referral_is_refused_kindly_where_the_variant_does_not_allow_it(
     client: TestClient, referrer: Headers
 ) -> None:
-    body = referral_body(referral_source="self")
-    message = errors(client.post(URL, json=body, headers=referrer))["referral_source"]
+    body = self_referral_body(council_area="leicester_city", postcode="LE1 6TH")
+    del body["answers"]["concerns"], body["answers"]["outcomes_wanted"]
+    body["answers"].update(concerns=["amber.carer_strain"], inpatient_status="neither")
+    body["answers"].update(imminent_risk=False)
+    message = errors(client.post(URL, json=body, headers=referrer))["eligibility"]
     assert "cannot refer themselves" in message and "professional" in message
 
 
 def test_tees_valley_self_referral_needs_only_the_person_consent_and_a_way_to_reach_them_003(
-    client: TestClient, referrer: Headers, variant: Callable[[str], None]
+    client: TestClient, referrer: Headers, variant: Callable[[str], None], token_for: TokenFor
 ) -> None:
     variant("tees_valley")
     body = self_referral_body()
-    del body["person"]["phone"]
-    assert (
-        "phone number or an email address"
-        in errors(client.post(URL, json=body, headers=referrer))["person.phone"]
-    )
+    del body["answers"]["self_contact"]
+    assert errors(client.post(URL, json=body, headers=referrer)) == {
+        "self_contact": "Please give how to reach you."
+    }
     response = client.post(URL, json=self_referral_body(), headers=referrer)
     assert response.status_code == 201, response.text
     created = response.json()
-    # 003: the DSR meeting rates; until then the person is on the DSR as amber (001 s10).
     assert (created["referral_source"], created["form"]) == ("self", "self_referral")
-    assert (created["register"], created["rag"]) == ("DSR", "amber")
+    # 003: the DSR meeting rates the referral; until then it is on the DSR, unrated.
+    assert (created["register"], created["rag"], created["follow_ups"]) == ("DSR", None, [])
+    assert "DSR coordinator" in created["next_steps"][0]
+    detail = client.get(
+        f"/api/v1/register/{created['dsp_id']}", headers=token_for(Role.dsr_admin)
+    ).json()
+    assert detail["state"] == "unrated"
 
 
 def test_the_referral_source_must_match_who_is_referring(
-    client: TestClient, referrer: Headers
+    client: TestClient, referrer: Headers, variant: Callable[[str], None]
 ) -> None:
-    body = referral_body()
-    body["eligibility"]["referrer_kind"] = "family"
-    assert (
-        "does not match"
-        in errors(client.post(URL, json=body, headers=referrer))["eligibility.referrer_kind"]
-    )
+    """A professional says their sector; a self-referrer whether it is for them or family."""
+    family = errors(client.post(URL, json=referral_body(referrer_kind="family"), headers=referrer))
+    assert "referrer_kind" in family
+    variant("tees_valley")
+    body = self_referral_body(self_who=None, referrer_kind="health")
+    assert "self_who" in errors(client.post(URL, json=body, headers=referrer))
 
 
 # --- one person, one entry: retries and duplicates ---
@@ -437,7 +522,8 @@ def test_a_refused_referral_does_not_use_up_its_idempotency_key(
 ) -> None:
     headers = {**referrer, "Idempotency-Key": "a2f1c0de-retry-0003"}
     body = referral_body()
-    assert client.post(URL, json={**body, "consent": None}, headers=headers).status_code == 422
+    refused = referral_body(consent_by="not_given")
+    assert client.post(URL, json=refused, headers=headers).status_code == 422
     # Put right and sent again under the same key: stored, because nothing was stored before.
     assert client.post(URL, json=body, headers=headers).status_code == 201
 

@@ -3,6 +3,7 @@ report tests. The answers pass the real questionnaire rules, so a test changes o
 it is about.
 """
 
+import copy
 import itertools
 from datetime import date, timedelta
 from typing import Any
@@ -115,11 +116,11 @@ def referral_body(
     if variant.after_referral.process == "admin_lead_mam":
         body["mam_by_admin"] = mam_organised_by_admin
     if full or mam_organised_by_admin:
-        body.update(FULL_FORM)
+        body.update(copy.deepcopy(FULL_FORM))
     if variant.diagnosis.private_autism_accepted is None:
         body["autism_private"] = False
     if variant.good_referral_prompts:
-        body.update(GOOD_REFERRAL)
+        body.update(copy.deepcopy(GOOD_REFERRAL))
         body["gender"] = "male, he/him"
     for link_id, value in answers.items():
         if value is None:

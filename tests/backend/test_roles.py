@@ -56,6 +56,7 @@ def concrete(path: str) -> str:
 
 
 ALL = sorted(routes(), key=lambda r: (r[1], r[0]))
+QUESTIONNAIRE_READERS = {Role.action_server, Role.referrer, Role.dsr_admin, Role.tco}
 GUARDED = [(method, path, route) for method, path, route in ALL if (method, path) not in OPEN]
 
 
@@ -98,6 +99,12 @@ def test_every_other_route_answers_401_without_a_token_and_403_for_a_wrong_role(
     ("path", "roles"),
     [
         ("/api/v1/referrals", {Role.action_server, Role.referrer}),
+        # The FHIR export carries the whole form, personal data included.
+        ("/api/v1/referrals/{dsp_id}/fhir", {Role.dsr_admin}),
+        # The questionnaire stores nothing; those who refer or work the register may read it.
+        ("/api/v1/questionnaire", QUESTIONNAIRE_READERS),
+        ("/api/v1/questionnaire/next", QUESTIONNAIRE_READERS),
+        ("/api/v1/questionnaire/interpret", QUESTIONNAIRE_READERS),
         ("/api/v1/register", {Role.dsr_admin, Role.tco}),
         ("/api/v1/register/{dsp_id}", {Role.dsr_admin, Role.tco}),
         ("/api/v1/register/{dsp_id}/transitions", {Role.dsr_admin, Role.tco}),

@@ -192,7 +192,7 @@ def read_diagnosis(text: str, item: Item) -> Reading:
     )
 
 
-def read_boolean(text: str, item: Item, variant: Variant) -> Reading:
+def read_boolean(text: str, item: Item) -> Reading:
     value = reading.read_boolean(text)
     rest = reading.remainder_after_yes_no(text)
     detail = len(reading.words_of(rest)) >= 2 and not reading.is_unsure(rest)
@@ -201,16 +201,33 @@ def read_boolean(text: str, item: Item, variant: Variant) -> Reading:
         value = True  # "letter from Dr Patel, 2019" answers "is it confirmed?" with its evidence
     if value is None:
         return Reading(message="Please answer yes or no.", options=_yes_no_options())
-    also: Answers = {}
-    if value and item.captures and detail:
-        target = item.captures.split()[0]
-        if target == "placing_council":
+    return Reading(value)
+
+
+def captured(item: Item, text: str, variant: Variant) -> Answers:
+    """What an answer's other words also answer (the item's `captures`): the details after
+    "yes", a postcode in an address, a phone beside an email, the same words for a question asked
+    together with this one."""
+    rest = reading.remainder_after_yes_no(text) if item.type == "boolean" else text.strip()
+    if not item.captures or not rest:
+        return {}
+    found: Answers = {}
+    for link_id in item.captures.split():
+        target = logic.questionnaire().item(link_id)
+        assert target is not None, link_id  # tests/backend check every captures names an item
+        got: Any = None
+        if target.type in ("phone", "email", "postcode", "nhs_number"):
+            got = read_format(target.type, rest).value
+        elif target.type == "area":
             councils = reading.chosen(rest, area_choices(variant, outside_words=False))
-            if councils:
-                also[target] = councils[0]
-        else:
-            also[target] = rest
-    return Reading(value, also)
+            got = councils[0] if councils else None
+        elif item.type != "boolean" or (
+            len(reading.words_of(rest)) >= 2 and not reading.is_unsure(rest)
+        ):
+            got = rest[:20_000]
+        if got is not None:
+            found[link_id] = got
+    return found
 
 
 def read_date(text: str, item: Item, today: date) -> Reading:
@@ -308,9 +325,9 @@ def read_referrer(text: str, answers: Answers) -> Reading:
     return Reading(contact.name, also)
 
 
+# "no", "no that's everyone", "that's all thanks": the list is complete (when no one new is named).
 _ENOUGH = re.compile(
-    r"^\W*(?:no|none|nope|no one|nobody|no one else|nobody else|that'?s (?:all|everyone|it)|"
-    r"done|finished|no more|no thanks?)\W*$",
+    r"^\W*(?:no|none|nope|nobody|no one|no more|that'?s (?:all|everyone|it)|done|finished)\b",
     re.IGNORECASE,
 )
 
@@ -318,7 +335,7 @@ _ENOUGH = re.compile(
 def read_invitees(text: str, answers: Answers) -> Reading:
     value = dict(answers.get("invitees") or {"people": [], "complete": False})
     people = list(value.get("people", []))
-    if _ENOUGH.match(text):
+    if _ENOUGH.match(text) and not reading.find_email(text):
         if not people:
             return Reading(message="Please give at least one person to invite.")
         return Reading({"people": people, "complete": True})
@@ -423,7 +440,7 @@ def read(item: Item, text: str, state: logic.State, shown: list[str]) -> Reading
                 options = [o for o in options if o.code in codes]
             return Reading(message="Which of these is it?", options=options)
         case "boolean":
-            return read_boolean(text, item, variant)
+            return read_boolean(text, item)
         case "date":
             return read_date(text, item, today)
         case "age":
@@ -453,11 +470,7 @@ def read(item: Item, text: str, state: logic.State, shown: list[str]) -> Reading
             value = text.strip()
             if not value:
                 return Reading(message=f"Please tell me {item.label}.")
-            also: Answers = {}
-            postcode = reading.find_postcode(value) if item.captures == "postcode" else None
-            if postcode and validation.postcode_is_valid(postcode):
-                also["postcode"] = validation.normalise_postcode(postcode)
-            return Reading(value[:20_000], also)
+            return Reading(value[:20_000])
 
 
 # ---- facts in passing: the opening message, and several facts in one answer ---------------------
@@ -534,6 +547,8 @@ def interpret(*, question: str, text: str, state: logic.State, shown: list[str])
             "'$summary'; got one that is not"
         )
     result = read(item, text, state, shown)
+    if result.value not in (None, False) and item.type != "name":
+        result.also = {**captured(item, text, state.variant), **result.also}
     if result.value is None and not result.also:
         return Interpreted(
             understood=False, answers=answers, message=result.message, options=result.options

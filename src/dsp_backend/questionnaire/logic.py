@@ -231,6 +231,7 @@ def state_of(answers: Answers, source: ReferralSource, variant: Variant, today: 
         bool(answers.get("mam_by_admin")) or state.register == "ROAR"
     )
     facts["full_form"] = full
+    facts["register"] = state.register
     # Only a real choice is asked: where one rating alone may be given, the summary shows it.
     facts["rating_choice"] = suggestion is not None and len(suggestion.choosable_at_referral) > 1
     facts["full_form_or_good_referral"] = full or variant.good_referral_prompts

@@ -255,11 +255,19 @@ def find_choices(text: str, choices: Iterable[Choice]) -> list[Found]:
 
 def chosen(text: str, choices: Iterable[Choice]) -> list[str]:
     """The options named, in order, without repeats; weak words ("no", "none") count only when
-    nothing stronger was said."""
-    found = find_choices(text, choices)
+    nothing stronger was said, and a decisive phrase (written "!years ago" in the options'
+    words) settles a conflict ("discharged three years ago" is not a recent discharge)."""
+    choices = list(choices)
+    decisive = [Choice(c.code, [p[1:] for p in c.phrases if p.startswith("!")]) for c in choices]
+    plain = [Choice(c.code, [p.lstrip("!") for p in c.phrases]) for c in choices]
+    found = find_choices(text, plain)
     strong = [f for f in found if not f.weak]
-    kept = strong or found
-    return list(dict.fromkeys(f.code for f in kept))
+    kept = list(dict.fromkeys(f.code for f in (strong or found)))
+    if len(kept) > 1:
+        settled = list(dict.fromkeys(f.code for f in find_choices(text, decisive)))
+        if len(settled) == 1:
+            return settled
+    return kept
 
 
 _MONTHS: Final = {
@@ -318,6 +326,21 @@ class NotADate(ValueError):
     """str(error) says in plain English what to type instead."""
 
 
+_DAY_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?(?: of)? ([a-z]+)(?:,? (\d{4}))?\b")
+_MONTH_DAY = re.compile(r"\b([a-z]+) (\d{1,2})(?:st|nd|rd|th)?(?:,? (\d{4}))?\b")
+
+
+def _words_date(said: str) -> tuple[int | None, int, int] | None:
+    """ "3rd october 2017", "october 3 2017": the first day and month named in words."""
+    for match in _DAY_MONTH.finditer(said):
+        if month := _MONTHS.get(match[2]):
+            return (int(match[3]) if match[3] else None, month, int(match[1]))
+    for match in _MONTH_DAY.finditer(said):
+        if month := _MONTHS.get(match[1]):
+            return (int(match[3]) if match[3] else None, month, int(match[2]))
+    return None
+
+
 def read_date(text: str, today: date, *, year_needed: bool = True) -> date | None:
     """A date as people type it, or None where there is none; raises NotADate for one that
     cannot exist or lacks what is needed."""
@@ -345,14 +368,8 @@ def read_date(text: str, today: date, *, year_needed: bool = True) -> date | Non
             full = 2000 + int(year)
             year = str(full if full <= today.year else full - 100)
         parts = (int(year) if year else None, int(match[2]), int(match[1]))
-    elif (
-        match := re.search(r"\b(\d{1,2})(?:st|nd|rd|th)?(?: of)? ([a-z]+)(?: (\d{4}))?\b", said)
-    ) and (month := _MONTHS.get(match[2])):
-        parts = (int(match[3]) if match[3] else None, month, int(match[1]))
-    elif (match := re.search(r"\b([a-z]+) (\d{1,2})(?:st|nd|rd|th)?(?: (\d{4}))?\b", said)) and (
-        month := _MONTHS.get(match[1])
-    ):
-        parts = (int(match[3]) if match[3] else None, month, int(match[2]))
+    else:
+        parts = _words_date(said)
     if parts is None:
         return None
     year, month, day = parts
@@ -454,12 +471,18 @@ def read_contact(text: str) -> Contact:
         rest = rest.replace(email, ",")
     if phone:
         rest = rest.replace(phone, ",")
-    rest = _NAME_LEADS.sub("", rest.strip())
+    rest = _NAME_LEADS.sub("", remainder_after_yes_no(rest.strip()))
+    rest = re.sub(r"^(?:and|also|plus)\b\s*", "", rest, flags=re.I)
     parts = [p.strip(" -.:") for p in re.split(r"[,;\n(]|\)|\s+-\s+", rest)]
     parts = [re.sub(r"^(?:a|an|the|i'm|i am|and)\s+", "", p, flags=re.I) for p in parts]
     parts = [p for p in parts if p and not re.fullmatch(r"(?:email|phone|tel|mobile)\W*", p, re.I)]
     name = parts[0] if parts else None
     role = parts[1] if len(parts) > 1 else None
+    if role is None and name:
+        # "Amy Briggs from early help": the name, then what they do.
+        split = re.split(r"\s+(?:from|of|with)\s+", name, maxsplit=1)
+        if len(split) == 2:
+            name, role = split
     organisation = parts[2] if len(parts) > 2 else None
     if role and organisation is None:
         at = re.split(r"\s+(?:at|with|for|from)\s+", role, maxsplit=1)
