@@ -17,13 +17,13 @@ export RASA_TELEMETRY_ENABLED := false
 BOT_TRAINING_INPUTS := bot/config.yml $(wildcard bot/domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null) \
 	$(wildcard bot/components/*.py bot/components/*.yml)
 
-.PHONY: help run test setup lint types test-backend test-actions validate test-conversations test-crisis test-e2e eval train catalogs catalogs-update clean
+.PHONY: help run test setup lint types test-backend test-actions validate test-conversations test-crisis test-e2e eval eval-personas train catalogs catalogs-update clean
 
 help:
 	@echo "make run    set up everything needed and start the stack on http://localhost:8000/"
 	@echo "make test   set up everything needed and run every test (lint, types, unit, e2e)"
 	@echo "make train  retrain the Rasa model if its inputs changed"
-	@echo "make eval   evaluation reports under results/ (held-out NLU, conversations, crisis set)"
+	@echo "make eval   evaluation reports under results/ and reports/ (NLU, conversations, crisis set, personas)"
 
 # ---- set-up ---------------------------------------------------------------------------------------
 
@@ -118,13 +118,20 @@ test-e2e: setup
 
 test: lint types test-backend validate test-actions test-conversations test-crisis test-e2e
 
-# Evaluation reports under results/: NLU on held-out examples, conversations, the crisis set.
-eval: $(MODEL) test-conversations test-crisis
+# Evaluation reports: NLU on held-out examples, conversations and the crisis set under results/;
+# the persona suite through /chat on the running stack under reports/ (personas completed, mean
+# messages per referral).
+eval: $(MODEL) test-conversations test-crisis eval-personas
 	$(BOT)/rasa test nlu --nlu tests/nlu --model $(MODEL) --out results/nlu > var/eval-nlu.log 2>&1 \
 		|| { tail -40 var/eval-nlu.log; exit 1; }
 	@$(BOT)/python -c "import json; r = json.load(open('results/nlu/intent_report.json')); \
 		print('held-out NLU: accuracy {:.1%}, weighted F1 {:.1%} over {} examples (results/nlu/)'.format( \
 		r['accuracy'], r['weighted avg']['f1-score'], r['weighted avg']['support']))"
+
+eval-personas: setup
+	@rm -f var/personas.jsonl
+	-@DSP_PERSONA_REPORT=$(CURDIR)/var/personas.jsonl $(BACKEND)/pytest -q -p no:cacheprovider tests/e2e/test_personas.py
+	@$(BACKEND)/python scripts/persona_report.py var/personas.jsonl reports
 
 clean:
 	rm -rf var models .pytest_cache .mypy_cache .ruff_cache

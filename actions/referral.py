@@ -197,15 +197,20 @@ class ValidateReferralForm(FormValidationAction):
                 return await self.pause(dispatcher, tracker, answers, source)
             if _RESTART.match(text):
                 return await self.advance(dispatcher, {}, source, note="referral_restarted")
-            if intent_of(tracker) == "crisis":
-                free_text = question is not None and question["type"] in _FREE_TEXT
-                if not free_text or _NOW.search(text):
-                    dispatcher.utter_message(text=emergency_text())
-                if not free_text:
-                    return {ANSWER: None, CLARIFIED: None}
+            # Professionals describe risk as a matter of course: the answer is always read and
+            # recorded; the emergency routes come first for danger happening now, for the crisis
+            # rules' own match outside a free-text answer, and for a crisis that is no answer.
+            crisis = intent_of(tracker) == "crisis"
+            free_text = question is not None and question["type"] in _FREE_TEXT
+            by_rule = bool((tracker.latest_message or {}).get("crisis_rule"))
+            warned = crisis and bool(_NOW.search(text) or (by_rule and not free_text))
+            if warned:
+                dispatcher.utter_message(text=emergency_text())
             if _CHANGE.match(text) and asked != SUMMARY:
                 asked = SUMMARY
             read = await register_client.interpret(asked, text, answers, source)
+            if crisis and not warned and not read["understood"]:
+                dispatcher.utter_message(text=emergency_text())
             if read["action"] == "submit":
                 return await self.submit(dispatcher, tracker, answers, source)
             if read["message"]:

@@ -153,6 +153,67 @@ def test_west_sussex_has_its_own_red_amber_green_and_no_roar_004() -> None:
     assert len(WEST_SUSSEX.ratings.definition("amber").criteria) == 4  # type: ignore[union-attr]
 
 
+def test_each_rating_says_when_it_may_be_chosen_at_referral_001_s10_004() -> None:
+    """001 s10: amber always, red only by a direct ROAR route, green only after an inpatient
+    discharge, blue never; 004: red when a red criterion applies, green for a former inpatient
+    with no concerns."""
+    llr = {d.rag: d.choosable_when for d in LLR.ratings.definitions}
+    assert llr == {
+        "amber": "always",
+        "red": "direct_roar",
+        "blue": "never",
+        "green": "inpatient_discharge",
+    }
+    west_sussex = {d.rag: d.choosable_when for d in WEST_SUSSEX.ratings.definitions}
+    assert west_sussex == {
+        "red": "criterion_ticked",
+        "amber": "always",
+        "green": "former_inpatient_no_concerns",
+    }
+
+
+def test_an_adults_urgent_admission_avoidance_is_a_direct_roar_route_001_appendix_2() -> None:
+    assert LLR.ratings.direct_roar is not None
+    assert LLR.ratings.direct_roar.criteria == ["red.urgent_admission_avoidance"]
+    (criterion,) = [
+        c for c in LLR.ratings.all_criteria() if c.id == "red.urgent_admission_avoidance"
+    ]
+    assert criterion.applies_to == ["adult"]
+    adult_exception = {e.id: e for e in LLR.out_of_area_exceptions}["adult_section_117_roar"]
+    assert (adult_exception.register, adult_exception.rag) == ("ROAR", "red")
+
+
+def test_every_criterion_has_a_short_title_and_words_that_suggest_it() -> None:
+    for variant in (LLR, TEES_VALLEY, WEST_SUSSEX):
+        for criterion in variant.ratings.all_criteria():
+            assert 0 < len(criterion.title) <= 60, criterion.id
+            assert criterion.words, criterion.id
+
+
+def test_each_variant_describes_what_follows_a_referral_in_its_own_process() -> None:
+    """001 s10 and s12 (LLR: the DSP admin lead or the referrer organises the MAM; TCOs told of
+    red); 003 (the DSR meeting rates; no admin lead or TCO); 004 (monthly review)."""
+    assert (LLR.after_referral.process, LLR.after_referral.tco_notified_on_red) == (
+        "admin_lead_mam",
+        True,
+    )
+    assert LLR.after_referral.admin_lead and LLR.after_referral.referrer_organises
+    assert (TEES_VALLEY.after_referral.process, TEES_VALLEY.after_referral.tco_notified_on_red) == (
+        "dsr_meeting",
+        False,
+    )
+    assert TEES_VALLEY.after_referral.text_self  # for families who referred themselves
+    assert WEST_SUSSEX.after_referral.process == "register_review"
+    assert not WEST_SUSSEX.after_referral.tco_notified_on_red
+    for variant in (TEES_VALLEY, WEST_SUSSEX):
+        assert "admin lead" not in variant.after_referral.text
+
+
+def test_only_tees_valley_asks_the_good_referral_prompts_003() -> None:
+    assert TEES_VALLEY.good_referral_prompts
+    assert not LLR.good_referral_prompts and not WEST_SUSSEX.good_referral_prompts
+
+
 def test_green_step_down_is_two_months_in_llr_and_none_elsewhere_000() -> None:
     """000 says "two months" in its text and "one month" in its table: a setting, default 2."""
     assert LLR.green_step_down_months == 2

@@ -31,6 +31,8 @@ asked more than 3 times in a row (more if the persona's answer is a longer list,
 a reply that shows a source document's code (001, 003 ...) and a conversation over 80 messages.
 """
 
+import json
+import os
 import re
 import time
 from datetime import date
@@ -164,9 +166,7 @@ def check_says(conversation: Conversation, text: str, says: list[Any]) -> None:
             conversation.fail(f"was not told {' or '.join(map(repr, options))}")
 
 
-@pytest.mark.e2e
-@pytest.mark.parametrize("path", PERSONAS, ids=[path.stem for path in PERSONAS])
-def test_persona(path: Path, request: pytest.FixtureRequest) -> None:
+def play(path: Path, request: pytest.FixtureRequest, played: list[Conversation]) -> None:
     persona = yaml.safe_load(path.read_text())
     name, expect = persona.get("name", path.stem), persona["expect"]
     born, age = date.fromisoformat(str(persona["born"])), persona["age"]
@@ -180,6 +180,7 @@ def test_persona(path: Path, request: pytest.FixtureRequest) -> None:
     before = register(stack)
     with stack.chat() as chat:
         conversation = Conversation(chat, name)
+        played.append(conversation)
         reply = converse(conversation, persona)
     reference = REFERENCE.search(reply["text"])
 
@@ -212,3 +213,29 @@ def test_persona(path: Path, request: pytest.FixtureRequest) -> None:
         conversation.fail(
             f"took {conversation.sent} messages to refer, expected at most {expect['max_messages']}"
         )
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("path", PERSONAS, ids=[path.stem for path in PERSONAS])
+def test_persona(path: Path, request: pytest.FixtureRequest) -> None:
+    """Plays one persona; with DSP_PERSONA_REPORT set, adds its outcome to that JSON-lines file
+    (`make eval` turns it into reports/personas.md)."""
+    played: list[Conversation] = []
+    completed = False
+    try:
+        play(path, request, played)
+        completed = True
+    finally:
+        report = os.environ.get("DSP_PERSONA_REPORT")
+        if report:
+            persona = yaml.safe_load(path.read_text())
+            line = {
+                "persona": path.stem,
+                "variant": persona["variant"],
+                "expected": persona["expect"]["outcome"],
+                "completed": completed,
+                "messages": played[0].sent if played else None,
+                "max_messages": persona["expect"].get("max_messages"),
+            }
+            with open(report, "a", encoding="utf-8") as out:
+                out.write(json.dumps(line) + "\n")

@@ -130,7 +130,9 @@ def rating_question(
     return RatingQuestion(
         criteria_ids=ticked,
         other_concern=not ticked and bool(answers.get("current_situation")),
-        imminent_risk_of_admission=bool(answers.get("imminent_risk")),
+        # Asked only of someone not in hospital now (referral.yml): an inpatient's answer to it,
+        # sent anyway, is no direct ROAR route (001 s10).
+        imminent_risk_of_admission=bool(answers.get("imminent_risk")) and status != "now",
         earlier_knowledge_of_escalating_risk=bool(answers.get("escalating_risk_known")),
         inpatient_now=status == "now",
         recently_discharged_from_inpatient=status == "discharged",
@@ -250,8 +252,13 @@ def stop_reason(state: State) -> str | None:
             for r in result.reasons
             if not r.met
             and r.rule in _FED_BY
-            and not pending & set(_FED_BY[r.rule])
-            and (r.rule != "age" or state.facts["age_years"] is not None)
+            # An age in years already decides the age group: the date of birth, asked later
+            # with the person's details, does not need to be waited for.
+            and (
+                state.facts["age_years"] is not None
+                if r.rule == "age"
+                else not pending & set(_FED_BY[r.rule])
+            )
         ]
         if blocking:
             return " ".join([*blocking, result.what_to_do_instead or ""]).strip()

@@ -151,6 +151,13 @@ def _similar(a: str, b: str) -> bool:
     return len(a) >= 5 and len(b) >= 5 and SequenceMatcher(None, a, b).ratio() >= 0.85
 
 
+def _same_word(token: str, word: str) -> bool:
+    """The same word, or its longer form ("sleep" in "sleeping", "aggress" in "aggressive")."""
+    return token == word or (
+        len(word) >= 4 and token.startswith(word) and len(token) - len(word) <= 4
+    )
+
+
 def is_unsure(text: str) -> bool:
     said = normalise(text).replace("'", "")
     return any(phrase in said for phrase in _UNSURE)
@@ -239,7 +246,7 @@ def find_choices(text: str, choices: Iterable[Choice]) -> list[Found]:
             window = tokens[start : start + size]
             if any(taken[start : start + size]):
                 continue
-            if window != phrase and not (
+            if not all(_same_word(t, w) for t, w in zip(window, phrase, strict=True)) and not (
                 size == 1 and _similar(window[0], phrase[0]) and window[0] not in NEGATIONS
             ):
                 continue

@@ -48,8 +48,10 @@ def _criteria_question(item: Item, state: logic.State, text: str, why: str) -> Q
     shown = proposed_criteria(state)
     matched = len(shown) < len(by_id) or len(by_id) <= SHOWN_CRITERIA
     lead = "From what you describe, these seem to apply:" if matched else "Do any of these apply?"
-    lines = [lead] + [f"{n}. {by_id[c].title}: {by_id[c].text}" for n, c in enumerate(shown, 1)]
-    lines.append(f"{text} Say the numbers (for example 1 and 2), 'all' or 'none'.")
+    lines = [lead] + [f"{n}. {by_id[c].title}" for n, c in enumerate(shown, 1)]
+    lines.append(
+        f"{text} Say the numbers (for example 1 and 2), 'all' or 'none'; 'more' gives each in full."
+    )
     options = [
         Option(code=str(n), display=by_id[c].title, say=str(n)) for n, c in enumerate(shown, 1)
     ]
@@ -167,6 +169,10 @@ def next_step(*, answers: Answers, source: ReferralSource, variant: Variant, tod
 
 
 _WHY = re.compile(r"\bwhy\b.*\b(need|ask|want|matter|important|this|that)\b|^\s*why\??\s*$", re.I)
+# Asking for the criteria in full rather than choosing among them.
+_MORE = re.compile(
+    r"\b(more|details?|in full|full text|explain|what do (?:they|these) mean)\b", re.I
+)
 _SEND = re.compile(
     r"\b(send|submit|yes|yep|yeah|correct|all good|looks good|looks right|that'?s right|"
     r"go ahead|confirm|fine|ok|okay)\b",
@@ -250,4 +256,10 @@ def interpret(
             options=[Option(code="send", display="Send it")],
         )
     shown = proposed_criteria(state) if question == "concerns" else []
+    if shown and _MORE.search(text) and not re.search(r"\d", text):
+        by_id = {c.id: c for c in state.variant.ratings.all_criteria()}
+        full = [f"{n}. {by_id[c].title}: {by_id[c].text}" for n, c in enumerate(shown, 1)]
+        return Interpreted(
+            understood=True, answers=answers, message="\n".join(full), action="explain"
+        )
     return interpreting.interpret(question=question, text=text, state=state, shown=shown)
