@@ -535,3 +535,20 @@ def test_no_question_or_summary_shows_a_document_code(variant_id: str) -> None:
     if step.suggestion:
         shown += step.suggestion.reasons
     assert not any(DOCUMENT_CODE.search(text) for text in shown)
+
+
+def test_an_answer_to_a_question_that_does_not_apply_decides_nothing_000(
+    client: TestClient, referrer: Headers
+) -> None:
+    """000: a looked-after child placed out of area by an LLR council is a DSR referral. A
+    section 117 answer left over from another path (never asked for this child) cannot make it
+    the red section 117 exception, nor is it stored."""
+    body = referral_body(
+        council_area="outside",
+        looked_after_child=True,
+        placing_council="leicestershire",
+        section_117_placement=True,
+        urgent_cetr_needed=True,
+    )
+    created = stored(post(client, referrer, body))
+    assert (created["register"], created["rag"]) == ("DSR", "amber")

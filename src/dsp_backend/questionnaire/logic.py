@@ -6,6 +6,7 @@ the answers and the variant, never taken from a client. Eligibility and the rati
 the eligibility and rating features' own functions, fed from the answers.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -152,6 +153,7 @@ class State:
     eligibility: EligibilityResult
     suggestion: RatingSuggestion | None
     facts: dict[str, Any]
+    in_force: Answers  # the answers to questions that apply: what decides and what is stored
 
     @property
     def rag(self) -> Rag | None:
@@ -160,7 +162,7 @@ class State:
         if self.suggestion is None or self.suggestion.decided_by == "dsr_meeting":
             return None
         choosable = self.suggestion.choosable_at_referral
-        chosen = self.answers.get("rag")
+        chosen = self.in_force.get("rag")
         if chosen in choosable:
             return chosen  # type: ignore[no-any-return]
         return choosable[0] if len(choosable) == 1 else None
@@ -198,6 +200,20 @@ class State:
 
 
 def state_of(answers: Answers, source: ReferralSource, variant: Variant, today: date) -> State:
+    """What the answers mean. Only answers to questions that apply count: an answer left from a
+    question that no longer applies (after an earlier answer changed) is kept, so that it comes
+    back if the question does, but decides nothing."""
+    first = _derive(answers, answers, source, variant, today)
+    items = questionnaire()
+    in_force = {
+        k: v for k, v in answers.items() if (i := items.item(k)) is None or first.enabled(i)
+    }
+    return first if in_force == answers else _derive(answers, in_force, source, variant, today)
+
+
+def _derive(
+    given: Answers, answers: Answers, source: ReferralSource, variant: Variant, today: date
+) -> State:
     result = eligibility(answers, source, variant, today)
     age = age_of(answers, today)
     group = eligibility_service.age_group_for(age, variant) if age else None
@@ -228,7 +244,7 @@ def state_of(answers: Answers, source: ReferralSource, variant: Variant, today: 
         ],
         "good_referral": variant.good_referral_prompts,
     }
-    state = State(answers, source, variant, today, result, suggestion, facts)
+    state = State(given, source, variant, today, result, suggestion, facts, answers)
     full = source == "professional" and (
         bool(answers.get("mam_by_admin")) or state.register == "ROAR"
     )
@@ -261,7 +277,10 @@ def stop_reason(state: State) -> str | None:
             )
         ]
         if blocking:
-            return " ".join([*blocking, result.what_to_do_instead or ""]).strip()
+            # Each reason's own first sentence says what is wrong; the rest restates the rule,
+            # which what_to_do_instead says again in the variant's words.
+            said = [re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0] for text in blocking]
+            return " ".join([*said, result.what_to_do_instead or ""]).strip()
     if result.outcome == "needs_confirmation":
         # What no question can settle: a diagnosis not known yet, or a private autism diagnosis
         # where the local guidance is silent (the DSR team decides).

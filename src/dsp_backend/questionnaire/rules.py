@@ -194,8 +194,8 @@ def problems(state: logic.State) -> list[Problem]:
     if rating:
         found.append(Problem("rag", rating, "rating"))
     consent = consent_problem(
-        state.answers.get("consent_by"),
-        state.answers.get("consent_capacity"),
+        state.in_force.get("consent_by"),
+        state.in_force.get("consent_capacity"),
         state.facts["age_years"],
         state.variant,
     )

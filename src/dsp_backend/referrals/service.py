@@ -112,7 +112,9 @@ def next_steps(state: logic.State, created: RegisterEntry) -> list[str]:
         return [after.text_self or after.text]
     steps = []
     if after.process == "admin_lead_mam":
-        chosen = after.admin_lead if state.answers.get("mam_by_admin") else after.referrer_organises
+        chosen = (
+            after.admin_lead if state.in_force.get("mam_by_admin") else after.referrer_organises
+        )
         steps.append(chosen or after.text)
     else:
         steps.append(after.text)
@@ -129,7 +131,9 @@ def _store(
     state: logic.State,
     now: datetime,
 ) -> tuple[RegisterEntry, ReferralCreated]:
-    answers, variant = state.answers, state.variant
+    variant = state.variant
+    # The rating goes with the answers even where it was the only one that could be given.
+    answers = {**state.in_force, **({"rag": state.rag} if state.rag else {})}
     name = answers["person_name"]
     birth = date.fromisoformat(answers["date_of_birth"])
     consent_on = date.fromisoformat(answers["consent_date"])
@@ -215,7 +219,7 @@ def submit(
         if earlier is not None:
             return earlier
     state = _check(referral, variant=variant, now=now)
-    nhs_number = state.answers.get("nhs_number")
+    nhs_number = state.in_force.get("nhs_number")
     if nhs_number is not None and register_service.get_by_nhs_number(
         db_session=db_session, nhs_number=nhs_number, active_only=True
     ):
