@@ -197,15 +197,18 @@ class ValidateReferralForm(FormValidationAction):
                 return await self.pause(dispatcher, tracker, answers, source)
             if _RESTART.match(text):
                 return await self.advance(dispatcher, {}, source, note="referral_restarted")
-            # Professionals describe risk as a matter of course: the answer is always read and
-            # recorded; the emergency routes come first for danger happening now, for the crisis
-            # rules' own match outside a free-text answer, and for a crisis that is no answer.
+            # Professionals describe risk as a matter of course: a free-text answer is always
+            # recorded, with the emergency routes first for danger happening now. Elsewhere the
+            # crisis rules' own match, or danger now, gets the routes and the question again; the
+            # classifier's guess alone gets them only when the message is no answer.
             crisis = intent_of(tracker) == "crisis"
             free_text = question is not None and question["type"] in _FREE_TEXT
             by_rule = bool((tracker.latest_message or {}).get("crisis_rule"))
             warned = crisis and bool(_NOW.search(text) or (by_rule and not free_text))
             if warned:
                 dispatcher.utter_message(text=emergency_text())
+                if not free_text:  # danger now is no answer to a choice: ask it again
+                    return {ANSWER: None, CLARIFIED: None}
             if _CHANGE.match(text) and asked != SUMMARY:
                 asked = SUMMARY
             read = await register_client.interpret(asked, text, answers, source)
