@@ -257,15 +257,17 @@ class ValidateReferralForm(FormValidationAction):
         except register_client.RegisterRejected as refused:
             return await self.refused(dispatcher, refused, answers, source)
         variant = await register_client.get_variant_cached()
+        confirm = f"referral_confirm_{created['confirm_by']}"
         _say(
             dispatcher,
             source,
             "referral_sent",
-            after=(created["dsp_id"], *created["next_steps"]),
+            after=(created["reference"], *created["next_steps"]),
             variant_id=variant["id"],
-            dsp_id=created["dsp_id"],
+            reference=created["reference"],
             next_steps="\n".join(created["next_steps"]),
         )
+        _say(dispatcher, source, confirm, variant_id=variant["id"])
         await _forget_draft(tracker)
         return {ANSWER: None, ANSWERS: None, STATUS: "submitted"}
 

@@ -109,10 +109,12 @@ class Interpreted(TypedDict):
     action: Literal["submit", "explain"] | None
 
 
-class ReferralCreated(TypedDict):
-    dsp_id: str
-    register: str
-    rag: str | None
+class ReferralReceived(TypedDict):
+    """The chat's referral is held until the referrer confirms it: it is only "received"."""
+
+    status: Literal["received"]
+    reference: str
+    confirm_by: Literal["email", "coordinator"]
     next_steps: list[str]
 
 
@@ -133,10 +135,11 @@ async def interpret(question: str, text: str, answers: dict[str, Any], source: s
 
 async def submit_referral(
     answers: dict[str, Any], source: str, idempotency_key: str
-) -> ReferralCreated:
-    """Stores a referral; the service recomputes eligibility and the rating from the answers. The
-    same key and body sent again returns the first answer, so a retry never adds anyone twice."""
-    created: ReferralCreated = await _request(
+) -> ReferralReceived:
+    """Sends a referral; the service checks it as the register would and holds it until the
+    referrer confirms it from their email. The same key and body sent again returns the first
+    answer, so a retry never holds it twice."""
+    created: ReferralReceived = await _request(
         "POST",
         "/api/v1/referrals",
         json={"referral_source": source, "answers": answers},

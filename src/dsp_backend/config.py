@@ -20,6 +20,15 @@ class Settings(BaseSettings):
     chat_timeout_seconds: float = Field(default=30.0, alias="DSP_CHAT_TIMEOUT")
     chat_rate_per_minute: int = Field(default=30, alias="DSP_CHAT_RATE_PER_MINUTE")
     chat_max_message_chars: int = Field(default=2000, alias="DSP_CHAT_MAX_MESSAGE_CHARS")
+    # Where people reach the service: links in emails start with it.
+    public_url: str = Field(default="http://localhost:8000", alias="DSP_PUBLIC_URL")
+    # Email (the outbox). Without a host, messages wait in the outbox until one is set.
+    smtp_host: str = Field(default="", alias="DSP_SMTP_HOST")
+    smtp_port: int = Field(default=25, alias="DSP_SMTP_PORT")
+    smtp_starttls: bool = Field(default=False, alias="DSP_SMTP_STARTTLS")
+    smtp_username: str = Field(default="", alias="DSP_SMTP_USERNAME")
+    smtp_password: str = Field(default="", alias="DSP_SMTP_PASSWORD")
+    smtp_sender: str = Field(default="dsp-assistant@localhost", alias="DSP_SMTP_SENDER")
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":

@@ -13,8 +13,10 @@ from dsp_backend.config import get_settings
 from dsp_backend.contacts.routes import router as contacts_router
 from dsp_backend.drafts.routes import router as drafts_router
 from dsp_backend.eligibility.routes import router as eligibility_router
+from dsp_backend.guard import RefuseUntypableText
 from dsp_backend.questionnaire.routes import router as questionnaire_router
 from dsp_backend.rating.routes import router as rating_router
+from dsp_backend.referrals.pages import router as confirmation_pages
 from dsp_backend.referrals.routes import router as referral_router
 from dsp_backend.register.routes import reports_router
 from dsp_backend.register.routes import router as register_router
@@ -59,6 +61,8 @@ def create_app() -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "variant": get_settings().variant}
 
+    app.add_middleware(RefuseUntypableText)
     app.include_router(chat_router)
+    app.include_router(confirmation_pages)
     app.include_router(api_router())
     return app

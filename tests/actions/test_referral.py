@@ -2,6 +2,7 @@
 answers in their own words and the service's questionnaire leads. Start, ask, answer, clarify,
 why, crisis, stop, pause and resume, the summary, sending exactly once."""
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -127,6 +128,7 @@ def register(service_env: RegisterService) -> Iterator[httpx.Client]:
 async def test_a_professional_answering_in_their_own_words_lands_on_the_register(
     service_env: RegisterService, register: httpx.Client
 ) -> None:
+    before = len(register.get("/api/v1/register").json())
     chat = Chat()
     opening = "Hi, I'm a school nurse and I'd like to refer a boy, he's 12 and lives in Leicester"
     await chat.start(opening)
@@ -140,9 +142,11 @@ async def test_a_professional_answering_in_their_own_words_lands_on_the_register
     said = await chat.say("yes send it")
     sent += 1
     assert sent <= 20
-    dsp_id = next(word.strip(":.,") for word in said.split() if word.startswith("DSP-"))
-    entries = {e["dsp_id"]: e for e in register.get("/api/v1/register").json()}
-    assert (entries[dsp_id]["rag"], entries[dsp_id]["register"]) == ("amber", "DSR")
+    # Received and held until the referrer confirms it from their email: the chat names no
+    # register entry, and nothing is on the register on the chat's word alone.
+    assert "has been received" in said and "emailed a link" in said
+    assert re.search(r"REF-[A-Z0-9]{4}-[A-Z0-9]{4}", said) and "DSP-" not in said
+    assert len(register.get("/api/v1/register").json()) == before
     # Nothing of the referral stays in the conversation.
     assert chat.slots[flow.ANSWERS] is None and chat.slots[flow.STATUS] is None
 
@@ -295,11 +299,18 @@ async def test_a_parent_refers_their_son_in_tees_valley_in_easy_read(
     assert "I will ask you some short questions." in said
     await answer_all(chat, answers)
     said = await chat.say("send it")
-    assert "Your answers have been sent to the team." in said
-    dsp_id = next(word for word in said.split() if word.startswith("DSP-"))
+    assert "The team has got your answers." in said
+    # Only a phone number: the DSR coordinator confirms it with the family, then accepts it.
+    assert "Someone from the team will phone you." in said
+    reference = next(word for word in said.split() if word.startswith("REF-"))
     headers = {"Authorization": f"Bearer {tees_valley.token('dsr_admin')}"}
+    pending = httpx.get(f"{tees_valley.url}/api/v1/referrals/pending", headers=headers).json()
+    assert [p["status"] for p in pending if p["reference"] == reference] == ["awaiting_admin"]
+    accepted = httpx.post(
+        f"{tees_valley.url}/api/v1/referrals/pending/{reference}/accept", headers=headers
+    ).json()
     entries = httpx.get(f"{tees_valley.url}/api/v1/register", headers=headers).json()
-    [entry] = [e for e in entries if e["dsp_id"] == dsp_id]
+    [entry] = [e for e in entries if e["dsp_id"] == accepted["dsp_id"]]
     assert (entry["rag"], entry["referral_source"]) == (None, "self")
 
 

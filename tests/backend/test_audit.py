@@ -34,12 +34,12 @@ def test_a_referral_is_logged_with_the_fields_given_and_none_of_their_values(
 ) -> None:
     nhs_number = new_nhs_number()
     body = referral_body(nhs_number=nhs_number)
-    created = client.post("/api/v1/referrals", json=body, headers=token_for(Role.action_server))
+    created = client.post("/api/v1/referrals", json=body, headers=token_for(Role.referrer))
     dsp_id = created.json()["dsp_id"]
     (event,) = events(client, admin, entity_id=dsp_id)
     assert (event["action"], event["role"], event["entity_type"]) == (
         "referral.create",
-        "action_server",
+        "referrer",
         "register_entry",
     )
     assert event["actor"].startswith("token:")
@@ -58,7 +58,7 @@ def test_changes_and_reads_of_identifiable_data_are_each_logged(
     nhs_number = new_nhs_number()
     body = referral_body(nhs_number=nhs_number, full=True)
     dsp_id = client.post(
-        "/api/v1/referrals", json=body, headers=token_for(Role.action_server)
+        "/api/v1/referrals", json=body, headers=token_for(Role.referrer)
     ).json()["dsp_id"]
     tco = token_for(Role.tco)
     client.post(
@@ -119,7 +119,7 @@ def test_a_refused_change_is_not_logged_as_a_change(
     client: TestClient, token_for: TokenFor, admin: Headers
 ) -> None:
     dsp_id = client.post(
-        "/api/v1/referrals", json=referral_body(), headers=token_for(Role.action_server)
+        "/api/v1/referrals", json=referral_body(), headers=token_for(Role.referrer)
     ).json()["dsp_id"]
     refused = client.post(
         f"/api/v1/register/{dsp_id}/transitions", json={"to": "blue", "reason": "x"}, headers=admin

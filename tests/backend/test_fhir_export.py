@@ -23,7 +23,7 @@ TokenFor = Callable[[Role], Headers]
 
 
 def refer(client: TestClient, token_for: TokenFor, body: dict[str, Any]) -> str:
-    response = client.post("/api/v1/referrals", json=body, headers=token_for(Role.action_server))
+    response = client.post("/api/v1/referrals", json=body, headers=token_for(Role.referrer))
     assert response.status_code == 201, response.text
     return str(response.json()["dsp_id"])
 

@@ -31,7 +31,7 @@ DOCUMENT_CODE = re.compile(r"\b00[0-4]\b")
 
 @pytest.fixture
 def referrer(token_for: TokenFor) -> Headers:
-    return token_for(Role.action_server)
+    return token_for(Role.referrer)
 
 
 def post(client: TestClient, headers: Headers, body: dict[str, Any]) -> Any:

@@ -31,7 +31,7 @@ TokenFor = Callable[[Role], Headers]
 
 @pytest.fixture
 def referrer(token_for: TokenFor) -> Headers:
-    return token_for(Role.action_server)
+    return token_for(Role.referrer)
 
 
 def errors(response: Any) -> dict[str, str]:

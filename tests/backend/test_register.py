@@ -32,7 +32,7 @@ def admin(token_for: TokenFor) -> Headers:
 
 @pytest.fixture
 def refer(client: TestClient, token_for: TokenFor) -> Callable[..., str]:
-    headers = token_for(Role.action_server)
+    headers = token_for(Role.referrer)
 
     def make(**kwargs: Any) -> str:
         response = client.post("/api/v1/referrals", json=referral_body(**kwargs), headers=headers)
@@ -182,7 +182,7 @@ def test_a_variant_uses_only_the_ratings_it_defines_004(
     body = referral_body(
         variant_id="west_sussex", rag="red", criteria=("red.imminent_admission",), full=True
     )
-    created = client.post("/api/v1/referrals", json=body, headers=token_for(Role.action_server))
+    created = client.post("/api/v1/referrals", json=body, headers=token_for(Role.referrer))
     assert created.status_code == 201, created.text
     assert created.json()["register"] == "DSR"  # West Sussex keeps one register
     response = move(client, admin, created.json()["dsp_id"], "blue")
@@ -222,7 +222,7 @@ def test_due_soon_and_overdue_filters_follow_consent_renewal_004(
     client: TestClient, admin: Headers, token_for: TokenFor, variant: Callable[[str], None]
 ) -> None:
     variant("west_sussex")
-    headers = token_for(Role.action_server)
+    headers = token_for(Role.referrer)
     made = {}
     for name, days_ago in (("overdue", 370), ("soon", 360), ("later", 30)):
         body = referral_body(
@@ -248,7 +248,7 @@ def test_consent_renewal_moves_the_next_due_date_004(
     )
     body["answers"]["consent_date"] = (date.today() - timedelta(days=370)).isoformat()
     dsp_id = client.post(
-        "/api/v1/referrals", json=body, headers=token_for(Role.action_server)
+        "/api/v1/referrals", json=body, headers=token_for(Role.referrer)
     ).json()["dsp_id"]
     url = f"{REGISTER}/{dsp_id}/consent"
     today = date.today()
@@ -387,7 +387,7 @@ def test_the_csv_export_is_for_the_dsr_admin_lead_and_cannot_carry_a_formula(
     dsp_id = refer(nhs_number=nhs_number)
     tricky = referral_body()
     tricky["answers"]["person_name"] = {"given": '=HYPERLINK("http://x")', "family": "Example"}
-    created = client.post("/api/v1/referrals", json=tricky, headers=token_for(Role.action_server))
+    created = client.post("/api/v1/referrals", json=tricky, headers=token_for(Role.referrer))
     assert client.get(f"{REGISTER}/export.csv", headers=token_for(Role.tco)).status_code == 403
     response = client.get(f"{REGISTER}/export.csv", headers=admin)
     assert response.status_code == 200

@@ -120,7 +120,7 @@ def test_the_summary_api_counts_new_referrals_and_first_mams(
 ) -> None:
     commissioner = token_for(Role.commissioner)
     before = client.get("/api/v1/reports/summary", headers=commissioner).json()
-    referrer, admin = token_for(Role.action_server), token_for(Role.dsr_admin)
+    referrer, admin = token_for(Role.referrer), token_for(Role.dsr_admin)
     nhs_number = new_nhs_number()
     dsp_id = client.post(
         "/api/v1/referrals", json=referral_body(nhs_number=nhs_number), headers=referrer
@@ -160,7 +160,7 @@ def test_the_deidentified_export_has_no_id_name_number_or_exact_date(
     dsp_id = client.post(
         "/api/v1/referrals",
         json=referral_body(nhs_number=nhs_number),
-        headers=token_for(Role.action_server),
+        headers=token_for(Role.referrer),
     ).json()["dsp_id"]
     with statements(db_session) as seen:
         response = client.get("/api/v1/reports/register.csv", headers=token_for(Role.commissioner))

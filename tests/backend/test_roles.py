@@ -1,7 +1,8 @@
 """Every route of the app needs a token and a role, except the few that are open by design.
 
 DESIGN.md: the register API has "token + role on every route"; open are health, the docs, the
-chat page, /chat and the variant (it holds no personal data).
+chat page, /chat, the variant (it holds no personal data) and the confirmation link emailed to a
+referrer (its token is the key).
 """
 
 import re
@@ -25,6 +26,10 @@ OPEN = frozenset(
         ("GET", "/"),
         ("POST", "/chat"),
         ("GET", "/api/v1/variant"),
+        # The link emailed to the referrer: its unguessable token is the key, and the pages
+        # say nothing of anyone on a register.
+        ("GET", "/referrals/confirm/{token}"),
+        ("POST", "/referrals/confirm/{token}"),
     }
 )
 

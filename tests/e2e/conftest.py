@@ -1,6 +1,7 @@
 """End-to-end: the real stack started by scripts/stack.py (as `make run` does), on spare ports."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -8,10 +9,15 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,10 +28,59 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class Mailbox:
+    """A real SMTP server (aiosmtpd) on a spare port: what the stack sends, as received."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.port = free_port()
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(message_from_bytes(envelope.content, policy=default))  # type: ignore[arg-type]
+        return "250 OK"
+
+    def __enter__(self) -> "Mailbox":
+        self._controller.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._controller.stop()
+
+    def about(self, reference: str, seconds: float = 30) -> EmailMessage:
+        """The email that names this referral's reference (in its subject, never a name)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            found = [m for m in self.messages if reference in str(m["Subject"])]
+            if found:
+                return found[-1]
+            time.sleep(0.5)
+        raise AssertionError(f"no email about {reference}")
+
+
 class Stack:
-    def __init__(self, url: str, env: dict[str, str]) -> None:
+    def __init__(self, url: str, env: dict[str, str], mailbox: Mailbox) -> None:
         self.url = url
         self.env = env
+        self.mailbox = mailbox
+
+    def confirm(self, reference: str) -> str:
+        """Does what the referrer does: opens the link in the email and presses Confirm. Returns
+        the page it ends on."""
+        body = self.mailbox.about(reference).get_content()
+        link = re.search(r"https?://\S+/referrals/confirm/[A-Za-z0-9_-]+", body)
+        assert link, body
+        with httpx.Client(timeout=30) as client:
+            client.get(link[0]).raise_for_status()
+            page = client.post(link[0])
+            page.raise_for_status()
+            return page.text
+
+    def accept(self, reference: str) -> None:
+        """Does what the DSR admin lead does with a referral waiting for them."""
+        headers = {"Authorization": f"Bearer {self.token('dsr_admin')}"}
+        url = f"{self.url}/api/v1/referrals/pending/{reference}/accept"
+        httpx.post(url, headers=headers, timeout=30).raise_for_status()
 
     def token(self, role: str) -> str:
         result = subprocess.run(
@@ -45,11 +100,15 @@ class Stack:
             yield client
 
 
-def run_stack(var: Path, variant: str) -> Iterator[Stack]:
-    """Starts scripts/stack.py for one variant on spare ports; stops it with Ctrl-C (SIGINT)."""
+def run_stack(var: Path, variant: str, mailbox: Mailbox) -> Iterator[Stack]:
+    """Starts scripts/stack.py for one variant on spare ports, sending email to `mailbox`; stops
+    it with Ctrl-C (SIGINT)."""
     port = free_port()
     env = {
         **os.environ,
+        "DSP_SMTP_HOST": "127.0.0.1",
+        "DSP_SMTP_PORT": str(mailbox.port),
+        "DSP_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "DSP_VARIANT": variant,
         "DSP_VAR_DIR": str(var),
         "DSP_PORT": str(port),
@@ -79,7 +138,7 @@ def run_stack(var: Path, variant: str) -> Iterator[Stack]:
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail("the stack did not start:\n" + (var / "stack.out").read_text())
             time.sleep(1)
-        yield Stack(f"http://127.0.0.1:{port}", env)
+        yield Stack(f"http://127.0.0.1:{port}", env, mailbox)
     finally:
         # Ctrl-C stops all three cleanly: exit 0 and every port free again.
         process.send_signal(signal.SIGINT)
@@ -96,18 +155,28 @@ def run_stack(var: Path, variant: str) -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def mailbox() -> Iterator[Mailbox]:
+    with Mailbox() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox) -> Iterator[Stack]:
     """The stack as `make run` starts it, for the default variant (LLR)."""
-    yield from run_stack(tmp_path_factory.mktemp("var"), "llr")
+    yield from run_stack(tmp_path_factory.mktemp("var"), "llr", mailbox)
 
 
 @pytest.fixture(scope="session")
-def tees_valley_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def tees_valley_stack(
+    tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox
+) -> Iterator[Stack]:
     """The same stack deployed for Tees Valley, where people may refer themselves (003)."""
-    yield from run_stack(tmp_path_factory.mktemp("tees_var"), "tees_valley")
+    yield from run_stack(tmp_path_factory.mktemp("tees_var"), "tees_valley", mailbox)
 
 
 @pytest.fixture(scope="session")
-def west_sussex_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def west_sussex_stack(
+    tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox
+) -> Iterator[Stack]:
     """The same stack deployed for West Sussex, with its own red / amber / green criteria (004)."""
-    yield from run_stack(tmp_path_factory.mktemp("west_sussex_var"), "west_sussex")
+    yield from run_stack(tmp_path_factory.mktemp("west_sussex_var"), "west_sussex", mailbox)

@@ -5,6 +5,7 @@ the place they live, "can I refer myself?" and the crisis safety net. Tees Valle
 their child through the self-referral form and the register shows `referral_source: self`.
 """
 
+import re
 from datetime import date
 from typing import Any
 
@@ -120,13 +121,18 @@ def test_a_parent_refers_their_child_themselves_in_tees_valley(tees_valley_stack
             if asking is None:
                 break
         sent = text_of(reply.json()["messages"])
-        assert "Your answers have been sent to the team." in sent
+        assert "The team has got your answers." in sent
         assert "The DSR coordinator will tell you what happens next." in sent
+        assert "Someone from the team will phone you." in sent
 
+    # The DSR coordinator checks the answers with the family by phone, then accepts them.
+    reference = re.search(r"REF-[A-Z0-9]{4}-[A-Z0-9]{4}", sent)
+    assert reference, sent
+    tees_valley_stack.accept(reference[0])
     token = tees_valley_stack.token("dsr_admin")
     register = httpx.get(
         f"{tees_valley_stack.url}/api/v1/register", headers={"Authorization": f"Bearer {token}"}
     ).json()
     [entry] = [e for e in register if e["referral_source"] == "self"]
     assert entry["age_group"] == "cyp" and entry["rag"] is None
-    assert entry["dsp_id"] in sent
+    assert entry["dsp_id"] not in sent

@@ -25,6 +25,8 @@ checked. Each persona is a YAML file in tests/e2e/personas/:
       says: [learning difficult, [LLR, Leicester]]   # the final reply must contain each entry
                                   # (case-insensitive; a list entry means any one of them);
                                   # refused: nothing new on the register and no reference
+    A stored referral is confirmed from the link emailed to the referrer, as they would; where
+    it then waits for the DSR admin lead, the test accepts it as the admin lead would.
 
 A question the persona has no answer for fails the test with the transcript, so does a question
 asked more than 3 times in a row (more if the persona's answer is a longer list, as for invitees),
@@ -49,7 +51,9 @@ Stack = Any
 
 PERSONAS = sorted((Path(__file__).parent / "personas").glob("*.yml"))
 FIXTURES = {"llr": "stack", "tees_valley": "tees_valley_stack", "west_sussex": "west_sussex_stack"}
-REFERENCE = re.compile(r"DSP-[A-Z0-9]{4}-[A-Z0-9]{4}")
+REFERENCE = re.compile(r"REF-[A-Z0-9]{4}-[A-Z0-9]{4}")
+# The chat never names a register entry: it would tell anyone who is on the register.
+DSP_ID = re.compile(r"DSP-[A-Z0-9]{4}-[A-Z0-9]{4}")
 DOCUMENT_CODE = re.compile(r"\b00[0-4]\b")
 MAX_MESSAGES = 80
 MAX_REPEATS = 3
@@ -119,11 +123,13 @@ class Conversation:
             self.transcript.append(f"  buttons: {buttons}")
         if code := DOCUMENT_CODE.search(" ".join([text, *buttons])):
             self.fail(f"was shown the source document code {code[0]!r}")
+        if DSP_ID.search(text):
+            self.fail("was shown a register entry's dsp_id in the chat")
         return reply
 
 
 def converse(conversation: Conversation, persona: dict[str, Any]) -> dict[str, Any]:
-    """Plays the persona until the referral is sent (a reference) or the assistant stops asking."""
+    """Plays the persona until the referral is received (a reference) or the assistant stops."""
     answers: dict[str, Any] = persona.get("answers") or {}
     at_summary = list(persona.get("at_summary") or ["yes, send it"])
     times_used: dict[str, int] = {}
@@ -194,11 +200,21 @@ def play(path: Path, request: pytest.FixtureRequest, played: list[Conversation])
 
     assert expect["outcome"] == "stored", f"{path.name}: unknown outcome {expect['outcome']!r}"
     if not reference:
-        conversation.fail("expected a stored referral, but was given no DSP-XXXX-XXXX reference")
+        conversation.fail("expected a stored referral, but was given no REF-XXXX-XXXX reference")
     check_says(conversation, reply["text"], expect.get("says") or [])
-    entries = [e for e in register(stack) if e["dsp_id"] == reference[0]]
-    if not entries:
-        conversation.fail(f"was given {reference[0]}, which is not on GET /api/v1/register")
+    # The referral counts once it is confirmed: from the email, as the referrer would; where
+    # that cannot settle it (an address not accepted at once, or only a phone number given), the
+    # DSR admin lead accepts it.
+    emailed = any(reference[0] in str(m["Subject"]) for m in stack.mailbox.messages) or (
+        "email" in reply["text"].lower()
+    )
+    page = stack.confirm(reference[0]) if emailed else ""
+    if not emailed or "DSR admin lead will check" in page:
+        stack.accept(reference[0])
+    known = {e["dsp_id"] for e in before}
+    entries = [e for e in register(stack) if e["dsp_id"] not in known]
+    if len(entries) != 1:
+        conversation.fail(f"confirmed {reference[0]}, and {len(entries)} new register entries")
     entry = entries[0]
     for field in ("register", "rag", "age_group", "referral_source"):
         if field not in expect:

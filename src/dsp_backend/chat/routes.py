@@ -1,4 +1,5 @@
 import logging
+import re
 from functools import lru_cache
 from importlib import resources
 
@@ -13,10 +14,14 @@ from dsp_backend.config import get_settings
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
 COOKIE = "dsp_conversation"
+# Every refusal at the door keeps the emergency line: the person may be writing about danger.
+SAFETY = "If someone is in danger now, call 999."
 UNAVAILABLE = (
-    "Sorry, the assistant is not working just now. Please try again in a few minutes. "
-    "If someone is in danger now, call 999."
+    f"Sorry, the assistant is not working just now. Please try again in a few minutes. {SAFETY}"
 )
+# A button sends "/intent" or "/intent{...}"; any other text starting with "/" would make Rasa
+# log it word for word as an intent it cannot parse, so it goes as plain text.
+BUTTON_PAYLOAD = re.compile(r"^/[a-z_]+(\{[^{}]*\})?$")
 
 
 @lru_cache
@@ -54,17 +59,20 @@ async def chat(
         response.set_cookie(COOKIE, conversation_id, httponly=True, samesite="strict")
     assert conversation_id is not None
     message = body.message.strip()
+    if message.startswith("/") and not BUTTON_PAYLOAD.match(message):
+        message = message.lstrip("/").strip()
     if not message:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "Please type a message.")
     if len(message) > settings.chat_max_message_chars:
         raise HTTPException(
             status.HTTP_413_CONTENT_TOO_LARGE,
             f"That message is too long: please keep it under {settings.chat_max_message_chars} "
-            "characters, or send it in parts.",
+            f"characters, or send it in parts. {SAFETY}",
         )
     if not _limiter().allow(conversation_id):
         raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS, "Too many messages at once. Please wait a moment."
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"Too many messages at once. Please wait a moment. {SAFETY}",
         )
     rasa_url = chat_service.replica_for(conversation_id, settings.rasa_urls)
     client: httpx.AsyncClient = request.app.state.http

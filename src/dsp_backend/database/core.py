@@ -25,9 +25,17 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# Under ordinary concurrency a writer waits this long for another to finish, instead of failing
+# with "database is locked" (SQLite); a statement on PostgreSQL is stopped after it.
+BUSY_TIMEOUT_SECONDS = 15
+
+
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Readers do not block the writer, nor the writer the readers.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
     cursor.close()
     # pysqlite's own transaction handling skips BEGIN, which breaks SAVEPOINT semantics; let
     # SQLAlchemy emit BEGIN itself (SQLAlchemy's documented recipe for pysqlite).
@@ -39,12 +47,24 @@ def _on_sqlite_begin(connection: Connection) -> None:
 
 
 def make_engine(url: str) -> Engine:
+    """The engine never logs a statement's parameters: they are names, NHS numbers and dates
+    of birth (DESIGN.md, Data protection), and a database error would otherwise print them."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url,
+            hide_parameters=True,
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS},
+        )
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    timeout_ms = BUSY_TIMEOUT_SECONDS * 1000
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args={"options": f"-c statement_timeout={timeout_ms} -c lock_timeout={timeout_ms}"},
+    )
 
 
 def ensure_sqlite_folder(url: str) -> None:

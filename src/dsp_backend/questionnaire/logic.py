@@ -203,12 +203,17 @@ def state_of(answers: Answers, source: ReferralSource, variant: Variant, today: 
     """What the answers mean. Only answers to questions that apply count: an answer left from a
     question that no longer applies (after an earlier answer changed) is kept, so that it comes
     back if the question does, but decides nothing."""
-    first = _derive(answers, answers, source, variant, today)
     items = questionnaire()
-    in_force = {
-        k: v for k, v in answers.items() if (i := items.item(k)) is None or first.enabled(i)
-    }
-    return first if in_force == answers else _derive(answers, in_force, source, variant, today)
+    state = _derive(answers, answers, source, variant, today)
+    # What applies depends on what is in force, so settle it: a few rounds at most.
+    for _ in range(5):
+        in_force = {
+            k: v for k, v in answers.items() if (i := items.item(k)) is None or state.enabled(i)
+        }
+        if in_force == state.in_force:
+            break
+        state = _derive(answers, in_force, source, variant, today)
+    return state
 
 
 def _derive(

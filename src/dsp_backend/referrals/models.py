@@ -47,6 +47,9 @@ class ReferralPersonal(Base):
         ForeignKey("register_entry.id", ondelete="CASCADE"), unique=True
     )
     nhs_number: Mapped[str | None] = mapped_column(String(10), index=True)
+    # The NHS number while the person is on the pathway, None once removed: unique, so two
+    # concurrent referrals of one person can never both be stored (NULLs never clash).
+    active_nhs_number: Mapped[str | None] = mapped_column(String(10), unique=True, default=None)
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
     date_of_birth: Mapped[date] = mapped_column(Date)
@@ -69,3 +72,29 @@ class IdempotencyRecord(Base):
         ForeignKey("register_entry.id", ondelete="CASCADE")
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PendingReferral(Base):
+    """A referral made in the chat, held until the referrer confirms it from their work email
+    (or the DSR admin lead accepts it). Its answers are personal data: they are emptied once the
+    register holds the person, and deleted with the row when nobody confirms in time."""
+
+    __tablename__ = "pending_referral"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Random, shown in the chat and the email: never derived from personal data.
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    referral_source: Mapped[str] = mapped_column(String(16))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    email_domain: Mapped[str | None] = mapped_column(String(255))
+    # awaiting_confirmation, awaiting_admin, registered, or linked (to an entry already there).
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    # The action server's token that passed it on; recorded as who made the change.
+    submitted_by: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("register_entry.id", ondelete="SET NULL"), default=None
+    )

@@ -39,3 +39,29 @@ class ReferralCreated(BaseModel):
     consent_renewal_due_on: date | None
     follow_ups: list[str] = Field(description="what follows: e.g. mam_requested, tco_notified")
     next_steps: list[str] = Field(description="what happens next, in plain English")
+
+
+class ReferralReceived(BaseModel):
+    """What the chat is told of its referral: received, never whether the person is on a
+    register (DESIGN.md, Data protection)."""
+
+    status: Literal["received"] = "received"
+    reference: str = Field(description="the held referral's reference, e.g. REF-7K3F-Q9XM")
+    confirm_by: Literal["email", "coordinator"] = Field(
+        description="email: a link went to the referrer's email; coordinator: the DSR team "
+        "confirms it with the person"
+    )
+    next_steps: list[str]
+
+
+class PendingRead(BaseModel):
+    """A held referral as the DSR admin lead lists it: no personal data."""
+
+    reference: str
+    status: str
+    referral_source: ReferralSource
+    email_domain: str | None
+    created_at: datetime
+    expires_at: datetime
+    confirmed_at: datetime | None
+    dsp_id: str | None = Field(description="the entry it is on, or linked to, once confirmed")

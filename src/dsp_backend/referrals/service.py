@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -80,7 +80,7 @@ def field_names(value: Any, prefix: str = "") -> Iterator[str]:
         yield prefix
 
 
-def _check(referral: ReferralCreate, *, variant: Variant, now: datetime) -> logic.State:
+def check(referral: ReferralCreate, *, variant: Variant, now: datetime) -> logic.State:
     """The answers as the questionnaire reads them, with eligibility and the rating recomputed;
     Refused with every problem at once, each naming its question."""
     source, today = referral.referral_source, now.date()
@@ -105,7 +105,7 @@ def form_kind(state: logic.State) -> FormKind:
     return "full" if state.facts["full_form"] else "mandatory"
 
 
-def next_steps(state: logic.State, created: RegisterEntry) -> list[str]:
+def next_steps(state: logic.State) -> list[str]:
     """What happens next in this variant (001 s10; 003; 004): never LLR's process everywhere."""
     after = state.variant.after_referral
     if state.source == "self":
@@ -118,7 +118,7 @@ def next_steps(state: logic.State, created: RegisterEntry) -> list[str]:
         steps.append(chosen or after.text)
     else:
         steps.append(after.text)
-    if created.rag == "red" and after.on_red:
+    if state.rag == "red" and after.on_red:
         steps.append(after.on_red)
     return steps
 
@@ -172,6 +172,7 @@ def _store(
             ReferralPersonal(
                 entry_id=entry.id,
                 nhs_number=answers.get("nhs_number"),
+                active_nhs_number=answers.get("nhs_number"),
                 given_name=name["given"],
                 family_name=name["family"],
                 date_of_birth=birth,
@@ -199,8 +200,47 @@ def _store(
         step_down_ends_on=entry.step_down_ends_on,
         consent_renewal_due_on=entry.consent_renewal_due_on,
         follow_ups=[task.kind for task in entry.tasks],
-        next_steps=next_steps(state, entry),
+        next_steps=next_steps(state),
     )
+
+
+ALREADY_ON_THE_REGISTER: Final = (
+    "This person is already on the register. Ask the DSR admin lead to change their rating: no "
+    "new referral is needed."
+)
+
+
+def store_or_link(
+    *, db_session: Session, actor: Actor, referral: ReferralCreate, variant: Variant, now: datetime
+) -> tuple[RegisterEntry | None, RegisterEntry | None]:
+    """Puts the person on the register, or finds the entry they are already on (000: someone on
+    the pathway needs no new referral): (new entry, None) or (None, existing entry). Race-free:
+    the unique active NHS number makes a concurrent second insert fail, and that attempt alone
+    is undone."""
+    state = check(referral, variant=variant, now=now)
+    nhs_number = state.in_force.get("nhs_number")
+    existing = (
+        register_service.get_by_nhs_number(
+            db_session=db_session, nhs_number=nhs_number, active_only=True
+        )
+        if nhs_number
+        else None
+    )
+    if existing is not None:
+        return None, existing
+    try:
+        with db_session.begin_nested():
+            entry, _ = _store(
+                db_session=db_session, actor=actor, referral=referral, state=state, now=now
+            )
+    except IntegrityError:
+        existing = register_service.get_by_nhs_number(
+            db_session=db_session, nhs_number=nhs_number or "", active_only=True
+        )
+        if existing is None:
+            raise
+        return None, existing
+    return entry, None
 
 
 def submit(
@@ -212,26 +252,22 @@ def submit(
     now: datetime,
     idempotency_key: str | None = None,
 ) -> Answer:
-    """Stores a referral and returns 201 with its dsp_id, or raises Refused saying why not."""
+    """Stores a referral from an authenticated professional and returns 201 with its dsp_id, or
+    raises Refused saying why not. A retry with the same Idempotency-Key gets the first answer."""
     digest = request_hash(referral)
     if idempotency_key is not None:
         earlier = replay(db_session=db_session, key=idempotency_key, digest=digest)
         if earlier is not None:
             return earlier
-    state = _check(referral, variant=variant, now=now)
-    nhs_number = state.in_force.get("nhs_number")
-    if nhs_number is not None and register_service.get_by_nhs_number(
-        db_session=db_session, nhs_number=nhs_number, active_only=True
-    ):
-        # 000: someone on the pathway moves between ratings with no new referral.
-        raise Refused(
-            409,
-            "This person is already on the register. Ask the DSR admin lead to change their "
-            "rating: no new referral is needed.",
-        )
+    state = check(referral, variant=variant, now=now)
     try:
-        # A savepoint: if a retry with the same key won a race, only this attempt is undone.
+        # A savepoint: if a retry with the same key, or another referral of the same person, won
+        # a race, only this attempt is undone.
         with db_session.begin_nested():
+            if state.in_force.get("nhs_number") and register_service.get_by_nhs_number(
+                db_session=db_session, nhs_number=state.in_force["nhs_number"], active_only=True
+            ):
+                raise Refused(409, ALREADY_ON_THE_REGISTER)
             entry, created = _store(
                 db_session=db_session, actor=actor, referral=referral, state=state, now=now
             )
@@ -254,7 +290,7 @@ def submit(
             else None
         )
         if earlier is None:
-            raise
+            raise Refused(409, ALREADY_ON_THE_REGISTER) from None
         return earlier
     return answer
 

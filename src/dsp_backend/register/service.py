@@ -206,6 +206,10 @@ def transition(
     if to == "removed":
         entry.removed_at, entry.removal_reason = now, removal_reason
         changed = {"removed_at", "removal_reason"}
+        personal = personal_of(db_session=db_session, entry=entry)
+        if personal is not None:
+            # Off the pathway: the person may be referred again.
+            personal.active_nhs_number = None
     else:
         entry.rag, entry.register, entry.rag_since = to, lifecycle.register_of(to, variant), now
         entry.step_down_ends_on = change.standing.step_down_ends_on

@@ -366,5 +366,12 @@ class Variant(VariantPublic):
 
     source: str = Field(description="the source document(s) in shared/seeds this variant follows")
     draft_retention_hours: int = Field(
-        default=72, gt=0, description="how long a paused referral draft is kept before deletion"
+        default=72,
+        gt=0,
+        description="how long a paused referral draft, or a referral not yet confirmed, is kept",
+    )
+    accepted_email_domains: list[str] = Field(
+        default=[],
+        description="a referral from the chat confirmed from an address at one of these domains "
+        "counts at once; from any other, it waits for the DSR admin lead (DESIGN.md)",
     )

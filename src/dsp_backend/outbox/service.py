@@ -1,0 +1,93 @@
+"""The outbox: email is queued in the same transaction as what it is about, then sent by SMTP
+(host, port, STARTTLS and sender are settings), retried with back-off when sending fails.
+
+Sending needs no request to wait for it: the route that queues a message asks for the queue to
+be sent after it answers, and `dsp-backend outbox send` sends whatever is still due.
+"""
+
+import logging
+import smtplib
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dsp_backend.config import Settings
+from dsp_backend.outbox.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+# Minutes to wait after each failed attempt; after the last, the message waits an hour a time.
+BACK_OFF_MINUTES: Final = (1, 5, 15, 60)
+
+
+def enqueue(
+    *, db_session: Session, kind: str, to_address: str, subject: str, body: str, now: datetime
+) -> OutboxMessage:
+    message = OutboxMessage(
+        kind=kind,
+        to_address=to_address,
+        subject=subject,
+        body=body,
+        created_at=now,
+        attempts=0,
+        next_attempt_at=now,
+    )
+    db_session.add(message)
+    return message
+
+
+def _as_email(message: OutboxMessage, settings: Settings) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = settings.smtp_sender
+    email["To"] = message.to_address
+    email["Subject"] = message.subject
+    email.set_content(message.body)
+    return email
+
+
+def _send(email: EmailMessage, settings: Settings) -> None:
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls()
+        if settings.smtp_username:
+            smtp.login(settings.smtp_username, settings.smtp_password)
+        smtp.send_message(email)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def send_due(*, db_session: Session, settings: Settings, now: datetime) -> tuple[int, int]:
+    """Sends every message that is due; returns (sent, failed). Without an SMTP host nothing is
+    tried and everything waits."""
+    if not settings.smtp_host:
+        return 0, 0
+    due = db_session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+    ).all()
+    sent = failed = 0
+    for message in due:
+        try:
+            _send(_as_email(message, settings), settings)
+        except (OSError, smtplib.SMTPException) as error:
+            message.attempts += 1
+            wait = BACK_OFF_MINUTES[min(message.attempts, len(BACK_OFF_MINUTES)) - 1]
+            message.next_attempt_at = _aware(now) + timedelta(minutes=wait)
+            message.last_error = type(error).__name__
+            log.warning(
+                "outbox: %s message %s not sent (%s)", message.kind, message.id, message.last_error
+            )
+            failed += 1
+        else:
+            message.attempts += 1
+            message.sent_at = now
+            sent += 1
+        # One commit a message: a crash after a send never sends it again.
+        db_session.commit()
+    return sent, failed
