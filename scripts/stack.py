@@ -16,11 +16,16 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKEND_BIN = ROOT / ".venv" / "backend" / "bin"
 BOT_BIN = ROOT / ".venv" / "bot" / "bin"
 START_TIMEOUT = float(os.environ.get("DSP_START_TIMEOUT", "240"))
+# The longest wait, in seconds, before starting again a process that keeps stopping.
+MAX_RESTART_WAIT = 60
 
 
 @dataclass
@@ -38,8 +43,12 @@ class Service:
         return log_dir() / f"{self.name.replace(' ', '_')}.log"
 
 
+def var_dir() -> Path:
+    return Path(os.environ.get("DSP_VAR_DIR", ROOT / "var"))
+
+
 def log_dir() -> Path:
-    return Path(os.environ.get("DSP_VAR_DIR", ROOT / "var")) / "log"
+    return var_dir() / "log"
 
 
 def say(message: str) -> None:
@@ -83,6 +92,35 @@ def action_server_token(env: dict[str, str]) -> str:
     return result.stdout.strip()
 
 
+def tracker_store() -> dict[str, object]:
+    """Rasa keeps conversations in SQL, so a restart loses no answer: beside the register (a
+    SQLite file under var/ by default, or the PostgreSQL database of DATABASE_URL)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgresql"):
+        parsed = urlsplit(url)
+        return {
+            "type": "SQL",
+            "dialect": "postgresql",
+            "url": parsed.hostname or "127.0.0.1",
+            "port": parsed.port or 5432,
+            "db": parsed.path.lstrip("/") or "postgres",
+            "username": unquote(parsed.username or ""),
+            "password": unquote(parsed.password or ""),
+        }
+    return {"type": "SQL", "dialect": "sqlite", "db": str(var_dir() / "tracker.sqlite3")}
+
+
+def endpoints_file() -> Path:
+    """bot/endpoints.yml with the tracker store for this deployment, written under var/."""
+    endpoints = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text())
+    endpoints["tracker_store"] = tracker_store()
+    path = var_dir() / "endpoints.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
+    path.chmod(0o600)  # it may hold the database password
+    return path
+
+
 def services() -> list[Service]:
     port = int(os.environ.get("DSP_PORT", "8000"))
     actions_port = int(os.environ.get("DSP_ACTIONS_PORT", "5055"))
@@ -104,7 +142,10 @@ def services() -> list[Service]:
                 str(port),
                 "--no-migrate",
             ],
-            {"DSP_RASA_URLS": f'["http://127.0.0.1:{rasa_port}"]'},
+            {
+                "DSP_RASA_URLS": f'["http://127.0.0.1:{rasa_port}"]',
+                "DSP_ACTIONS_URL": f"http://127.0.0.1:{actions_port}",
+            },
         ),
         Service(
             "action server",
@@ -138,13 +179,25 @@ def services() -> list[Service]:
                 "--port",
                 str(rasa_port),
                 "--endpoints",
-                "bot/endpoints.yml",
+                str(endpoints_file()),
                 "--credentials",
                 "bot/credentials.yml",
             ],
             {"DSP_ACTION_ENDPOINT": f"http://127.0.0.1:{actions_port}/webhook"},
         ),
     ]
+
+
+def start(service: Service, base_env: dict[str, str]) -> None:
+    with service.log.open("ab") as log:
+        service.process = subprocess.Popen(
+            service.command,
+            cwd=ROOT,
+            env={**base_env, **service.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def stop(running: list[Service]) -> None:
@@ -199,15 +252,7 @@ def main() -> int:
     started = time.monotonic()
     try:
         for service in stack:
-            with service.log.open("ab") as log:
-                service.process = subprocess.Popen(
-                    service.command,
-                    cwd=ROOT,
-                    env={**base_env, **service.env},
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
+            start(service, base_env)
             running.append(service)
             say(
                 f"starting the {service.name} on {service.host}:{service.port} "
@@ -242,14 +287,25 @@ def main() -> int:
             f"All started in {time.monotonic() - started:.0f} s. "
             f"Open http://localhost:{stack[0].port}/ (Ctrl-C stops everything)."
         )
+        restarts: dict[str, int] = {}
         while True:
             for service in stack:
                 assert service.process is not None
-                if service.process.poll() is not None:
-                    say(f"error: the {service.name} stopped. The end of its log:")
-                    print(tail(service.log), flush=True)
-                    stop(running)
-                    return 1
+                code = service.process.poll()
+                if code is None:
+                    continue
+                # One process stopping does not stop the others: it is started again, waiting
+                # longer each time it stops again soon (conversations are kept in SQL).
+                count = restarts.get(service.name, 0) + 1
+                restarts[service.name] = count
+                wait = min(2 ** (count - 1), MAX_RESTART_WAIT)
+                say(
+                    f"the {service.name} stopped (exit code {code}); starting it again in "
+                    f"{wait} s (restart {count}). The end of its log:"
+                )
+                print(tail(service.log, 10), flush=True)
+                time.sleep(wait)
+                start(service, base_env)
             time.sleep(1)
     except KeyboardInterrupt:
         say("stopping...")

@@ -1,5 +1,6 @@
 """All settings of the register service, read once from the environment."""
 
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,9 +18,18 @@ class Settings(BaseSettings):
     var_dir: Path = Field(default=PROJECT_ROOT / "var", alias="DSP_VAR_DIR")
     # Rasa replicas behind /chat; a conversation always goes to the same one.
     rasa_urls: list[str] = Field(default=["http://127.0.0.1:5005"], alias="DSP_RASA_URLS")
+    # The action server, for /health/ready.
+    actions_url: str = Field(default="http://127.0.0.1:5055", alias="DSP_ACTIONS_URL")
     chat_timeout_seconds: float = Field(default=30.0, alias="DSP_CHAT_TIMEOUT")
     chat_rate_per_minute: int = Field(default=30, alias="DSP_CHAT_RATE_PER_MINUTE")
     chat_max_message_chars: int = Field(default=2000, alias="DSP_CHAT_MAX_MESSAGE_CHARS")
+    # A conversation ends after this long without a message (its cookie expires).
+    chat_session_minutes: int = Field(default=120, alias="DSP_CHAT_SESSION_MINUTES")
+    # Signs conversation cookies. Empty: a key kept in var/secret_key, made on first use.
+    secret_key: str = Field(default="", alias="DSP_SECRET_KEY")
+    # /docs and /redoc load their scripts from a CDN, which this service never does: off unless
+    # asked for (the OpenAPI document itself is always at /openapi.json).
+    api_docs: bool = Field(default=False, alias="DSP_API_DOCS")
     # Where people reach the service: links in emails start with it.
     public_url: str = Field(default="http://localhost:8000", alias="DSP_PUBLIC_URL")
     # Email (the outbox). Without a host, messages wait in the outbox until one is set.
@@ -40,3 +50,16 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def secret_key(settings: Settings) -> bytes:
+    """The key that signs conversation cookies: the setting, else one kept under var/ so that
+    conversations survive a restart (made on first use, readable by this user only)."""
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = settings.var_dir / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()

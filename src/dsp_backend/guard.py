@@ -1,4 +1,5 @@
-"""At the door, before any route: text that no person types is refused with a clear 422.
+"""At the door, before any route: security headers on every answer, and text that no person
+types refused with a clear 422.
 
 A NUL or another control character, or a lone UTF-16 surrogate ("\\ud800"), cannot be stored or
 logged safely (PostgreSQL refuses NUL; encoding a lone surrogate fails), and would otherwise
@@ -91,3 +92,48 @@ async def _refuse(send: Send) -> None:
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+# No inline script or style anywhere: the pages load theirs from /static (DESIGN.md: nothing is
+# fetched from elsewhere).
+CONTENT_SECURITY_POLICY: Final = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
+    "frame-ancestors 'none'"
+)
+HEADERS: Final = (
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+)
+HSTS: Final = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
+def served_over_https(scope: Scope) -> bool:
+    """HTTPS here, or at the proxy in front (which says so in X-Forwarded-Proto)."""
+    forwarded = dict(scope.get("headers") or []).get(b"x-forwarded-proto", b"")
+    return scope.get("scheme") == "https" or forwarded.split(b",")[0].strip() == b"https"
+
+
+class SecurityHeaders:
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = [*HEADERS, *([HSTS] if served_over_https(scope) else [])]
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *(h for h in extra if h[0] not in names),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

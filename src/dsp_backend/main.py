@@ -3,17 +3,23 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import resources
 
 import httpx
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from dsp_backend.audit.routes import router as audit_router
 from dsp_backend.chat.routes import router as chat_router
 from dsp_backend.config import get_settings
 from dsp_backend.contacts.routes import router as contacts_router
+from dsp_backend.database.core import get_engine
 from dsp_backend.drafts.routes import router as drafts_router
 from dsp_backend.eligibility.routes import router as eligibility_router
-from dsp_backend.guard import RefuseUntypableText
+from dsp_backend.guard import RefuseUntypableText, SecurityHeaders
 from dsp_backend.questionnaire.routes import router as questionnaire_router
 from dsp_backend.rating.routes import router as rating_router
 from dsp_backend.referrals.pages import router as confirmation_pages
@@ -24,6 +30,27 @@ from dsp_backend.variants import service as variant_service
 from dsp_backend.variants.routes import router as variant_router
 
 API_PREFIX = "/api/v1"
+DATABASE_UNAVAILABLE = (
+    "The register is not available just now. Please try again in a minute. If someone is in "
+    "danger now, call 999."
+)
+
+
+def _database_answers() -> bool:
+    try:
+        with get_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except (OperationalError, InterfaceError):
+        return False
+    return True
+
+
+async def _answers(client: httpx.AsyncClient, url: str) -> bool:
+    try:
+        response = await client.get(url, timeout=3)
+    except httpx.HTTPError:
+        return False
+    return response.status_code < 500
 
 
 def api_router() -> APIRouter:
@@ -55,13 +82,55 @@ def create_app() -> FastAPI:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    app = FastAPI(title="DSP register service", version="0.1.0", lifespan=lifespan)
+    docs = get_settings().api_docs
+    app = FastAPI(
+        title="DSP register service",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+    )
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
+        """Liveness: the service answers. Readiness is /health/ready."""
         return {"status": "ok", "variant": get_settings().variant}
 
+    @app.get("/health/ready", tags=["health"], responses={503: {"description": "not ready"}})
+    async def ready() -> JSONResponse:
+        """Readiness: the database, every Rasa replica and the action server answer."""
+        settings = get_settings()
+        checks = {"database": _database_answers()}
+        client: httpx.AsyncClient = app.state.http
+        for index, url in enumerate(settings.rasa_urls):
+            checks[f"rasa_{index}" if len(settings.rasa_urls) > 1 else "rasa"] = await _answers(
+                client, f"{url}/"
+            )
+        checks["action_server"] = await _answers(client, f"{settings.actions_url}/health")
+        fine = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if fine else "not ready", "checks": checks},
+            status_code=200 if fine else 503,
+            headers={} if fine else {"Retry-After": "10"},
+        )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_unavailable(_request: Request, error: Exception) -> JSONResponse:
+        # The error's class only: its message can carry the statement.
+        logging.getLogger(__name__).error("database unavailable: %s", type(error).__name__)
+        return JSONResponse(
+            {"detail": DATABASE_UNAVAILABLE}, status_code=503, headers={"Retry-After": "30"}
+        )
+
     app.add_middleware(RefuseUntypableText)
+    # Added last, so outermost: every answer has the headers, refusals at the door included.
+    app.add_middleware(SecurityHeaders)
+    app.mount(
+        "/static",
+        StaticFiles(directory=str(resources.files("dsp_backend.chat").joinpath("static"))),
+        name="static",
+    )
     app.include_router(chat_router)
     app.include_router(confirmation_pages)
     app.include_router(api_router())

@@ -57,9 +57,9 @@ def test_changes_and_reads_of_identifiable_data_are_each_logged(
 ) -> None:
     nhs_number = new_nhs_number()
     body = referral_body(nhs_number=nhs_number, full=True)
-    dsp_id = client.post(
-        "/api/v1/referrals", json=body, headers=token_for(Role.referrer)
-    ).json()["dsp_id"]
+    dsp_id = client.post("/api/v1/referrals", json=body, headers=token_for(Role.referrer)).json()[
+        "dsp_id"
+    ]
     tco = token_for(Role.tco)
     client.post(
         f"/api/v1/register/{dsp_id}/transitions", json={"to": "red", "reason": "worse"}, headers=tco

@@ -2,12 +2,13 @@
 
 import subprocess
 import sys
+import time
 
 from fastapi.testclient import TestClient
 
 from dsp_backend.auth.schemas import Role
 from dsp_backend.chat import service as chat_service
-from dsp_backend.config import get_settings
+from dsp_backend.config import get_settings, secret_key
 
 
 def test_health_answers(client: TestClient) -> None:
@@ -43,7 +44,8 @@ def test_chat_page_is_accessible_and_sets_an_opaque_cookie(client: TestClient) -
     assert 'role="log"' in page
     assert "http://" not in page and "https://" not in page  # nothing fetched from elsewhere
     cookie = response.cookies.get("dsp_conversation")
-    assert chat_service.is_conversation_id(cookie)
+    key = secret_key(get_settings())
+    assert chat_service.verified(cookie, key, time.time(), 60) is not None
 
 
 def test_chat_without_rasa_says_so_kindly(client: TestClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -247,9 +247,9 @@ def test_consent_renewal_moves_the_next_due_date_004(
         variant_id="west_sussex", criteria=("amber.starting_challenging_behaviour",)
     )
     body["answers"]["consent_date"] = (date.today() - timedelta(days=370)).isoformat()
-    dsp_id = client.post(
-        "/api/v1/referrals", json=body, headers=token_for(Role.referrer)
-    ).json()["dsp_id"]
+    dsp_id = client.post("/api/v1/referrals", json=body, headers=token_for(Role.referrer)).json()[
+        "dsp_id"
+    ]
     url = f"{REGISTER}/{dsp_id}/consent"
     today = date.today()
     for refused_body, says in (

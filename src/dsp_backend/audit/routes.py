@@ -17,7 +17,7 @@ def list_audit_events(
     actor: Annotated[Actor, Depends(require_roles(Role.dsr_admin))],
     entity_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> list[AuditEventRead]:
     events = audit_service.get_all(
         db_session=db_session, entity_id=entity_id, limit=limit, offset=offset

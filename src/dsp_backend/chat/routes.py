@@ -1,5 +1,6 @@
 import logging
 import re
+import time
 from functools import lru_cache
 from importlib import resources
 
@@ -9,7 +10,8 @@ from fastapi.responses import HTMLResponse
 
 from dsp_backend.chat import service as chat_service
 from dsp_backend.chat.schemas import ChatReply, ChatRequest, ChatResponse
-from dsp_backend.config import get_settings
+from dsp_backend.config import get_settings, secret_key
+from dsp_backend.guard import served_over_https
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
@@ -34,14 +36,34 @@ def _page() -> str:
     return resources.files("dsp_backend.chat").joinpath("static/index.html").read_text("utf-8")
 
 
+def _conversation(request: Request, response: Response, cookie: str | None) -> str:
+    """The visitor's conversation: the one their signed cookie names while it is fresh, else a
+    new one. The cookie is signed again on every use, so it expires only after inactivity;
+    Secure where the page is served over HTTPS."""
+    settings = get_settings()
+    key, now = secret_key(settings), time.time()
+    max_age = settings.chat_session_minutes * 60
+    conversation_id = chat_service.verified(cookie, key, now, max_age)
+    if conversation_id is None:
+        conversation_id = chat_service.new_conversation_id()
+    response.set_cookie(
+        COOKIE,
+        chat_service.signed(conversation_id, key, now),
+        max_age=max_age,
+        httponly=True,
+        samesite="strict",
+        secure=served_over_https(request.scope),
+    )
+    return conversation_id
+
+
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def chat_page(dsp_conversation: str | None = Cookie(default=None)) -> HTMLResponse:
+def chat_page(
+    request: Request, dsp_conversation: str | None = Cookie(default=None)
+) -> HTMLResponse:
     """The chat page; each visitor gets an opaque conversation id in a cookie, never in the URL."""
     response = HTMLResponse(_page())
-    if not chat_service.is_conversation_id(dsp_conversation):
-        response.set_cookie(
-            COOKIE, chat_service.new_conversation_id(), httponly=True, samesite="strict"
-        )
+    _conversation(request, response, dsp_conversation)
     return response
 
 
@@ -53,11 +75,7 @@ async def chat(
     dsp_conversation: str | None = Cookie(default=None),
 ) -> ChatResponse:
     settings = get_settings()
-    conversation_id = dsp_conversation
-    if not chat_service.is_conversation_id(conversation_id):
-        conversation_id = chat_service.new_conversation_id()
-        response.set_cookie(COOKIE, conversation_id, httponly=True, samesite="strict")
-    assert conversation_id is not None
+    conversation_id = _conversation(request, response, dsp_conversation)
     message = body.message.strip()
     if message.startswith("/") and not BUTTON_PAYLOAD.match(message):
         message = message.lstrip("/").strip()

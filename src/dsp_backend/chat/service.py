@@ -1,6 +1,7 @@
 """The public door to Rasa: opaque conversation ids, per-conversation rate limits, sticky replicas."""
 
 import hashlib
+import hmac
 import re
 import secrets
 import time
@@ -20,6 +21,29 @@ def new_conversation_id() -> str:
 
 def is_conversation_id(value: str | None) -> bool:
     return bool(value and CONVERSATION_ID.match(value))
+
+
+def _mac(key: bytes, payload: str) -> str:
+    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()[:43]
+
+
+def signed(conversation_id: str, key: bytes, now: float) -> str:
+    """The cookie's value: the id, when it was last used, and a signature over both. Only the
+    server makes one, so an id a client makes up is never accepted."""
+    payload = f"{conversation_id}.{int(now)}"
+    return f"{payload}.{_mac(key, payload)}"
+
+
+def verified(cookie: str | None, key: bytes, now: float, max_age: float) -> str | None:
+    """The conversation id of a cookie this server signed and that has not gone quiet for
+    longer than `max_age` seconds; None for anything else."""
+    parts = (cookie or "").split(".")
+    if len(parts) != 3 or not is_conversation_id(parts[0]) or not parts[1].isdigit():
+        return None
+    conversation_id, stamp, mac = parts
+    if not hmac.compare_digest(mac, _mac(key, f"{conversation_id}.{stamp}")):
+        return None
+    return conversation_id if 0 <= now - int(stamp) <= max_age else None
 
 
 def replica_for(conversation_id: str, rasa_urls: list[str]) -> str:
