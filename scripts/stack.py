@@ -26,6 +26,8 @@ BOT_BIN = ROOT / ".venv" / "bot" / "bin"
 START_TIMEOUT = float(os.environ.get("DSP_START_TIMEOUT", "240"))
 # The longest wait, in seconds, before starting again a process that keeps stopping.
 MAX_RESTART_WAIT = 60
+# How often housekeeping runs while the stack is up, in seconds.
+HOUSEKEEPING_EVERY = float(os.environ.get("DSP_HOUSEKEEPING_EVERY", "600"))
 
 
 @dataclass
@@ -288,7 +290,23 @@ def main() -> int:
             f"Open http://localhost:{stack[0].port}/ (Ctrl-C stops everything)."
         )
         restarts: dict[str, int] = {}
+        housekeeping: subprocess.Popen[bytes] | None = None
+        last_housekeeping = 0.0
         while True:
+            if time.monotonic() - last_housekeeping >= HOUSEKEEPING_EVERY and (
+                housekeeping is None or housekeeping.poll() is not None
+            ):
+                # Expired drafts, unconfirmed referrals and quiet conversations go; email is sent.
+                last_housekeeping = time.monotonic()
+                with (log_dir() / "housekeeping.log").open("ab") as log:
+                    housekeeping = subprocess.Popen(
+                        [str(BACKEND_BIN / "dsp-backend"), "housekeeping"],
+                        cwd=ROOT,
+                        env=base_env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
             for service in stack:
                 assert service.process is not None
                 code = service.process.poll()

@@ -1,4 +1,4 @@
-"""The dsp-backend command line: migrate, serve, token create, drafts purge."""
+"""The dsp-backend command line: migrate, serve, token create, drafts purge, housekeeping."""
 
 import argparse
 import sys
@@ -6,10 +6,14 @@ from datetime import UTC, datetime
 
 from dsp_backend.auth import service as auth_service
 from dsp_backend.auth.schemas import Role
+from dsp_backend.chat import retention
 from dsp_backend.config import get_settings
 from dsp_backend.database import migrate as migrations
-from dsp_backend.database.core import get_sessionmaker
+from dsp_backend.database.core import get_sessionmaker, make_engine
 from dsp_backend.drafts import service as draft_service
+from dsp_backend.outbox import service as outbox
+from dsp_backend.referrals import confirmation
+from dsp_backend.variants import service as variant_service
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -56,6 +60,30 @@ def _drafts_purge(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _housekeeping(_args: argparse.Namespace) -> int:
+    """What falls due with time: expired drafts and unconfirmed referrals deleted, conversations
+    gone quiet deleted from Rasa's tracker store, email still to send sent (or retried)."""
+    settings, now = get_settings(), datetime.now(UTC)
+    variant = variant_service.load(settings.variant)
+    with get_sessionmaker()() as db_session:
+        drafts = draft_service.purge_expired(db_session=db_session, now=now)
+        held = confirmation.purge_expired(db_session=db_session, now=now)
+        db_session.commit()
+        sent, failed = outbox.send_due(db_session=db_session, settings=settings, now=now)
+    engine = make_engine(retention.tracker_url(settings))
+    try:
+        quiet = retention.purge_quiet(
+            engine=engine, now=now, retention_hours=variant.draft_retention_hours
+        )
+    finally:
+        engine.dispose()
+    print(
+        f"housekeeping: deleted {drafts} expired draft(s), {held} unconfirmed referral(s), "
+        f"{quiet} quiet conversation(s); sent {sent} email(s), {failed} to retry"
+    )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="dsp-backend", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -83,6 +111,13 @@ def parser() -> argparse.ArgumentParser:
     draft_commands = drafts.add_subparsers(dest="drafts_command", required=True)
     purge = draft_commands.add_parser("purge", help="delete every expired referral draft")
     purge.set_defaults(run=_drafts_purge)
+
+    housekeeping = commands.add_parser(
+        "housekeeping",
+        help="delete what has expired (drafts, unconfirmed referrals, quiet conversations) and "
+        "send the email that is due; safe to run as often as you like",
+    )
+    housekeeping.set_defaults(run=_housekeeping)
     return top
 
 

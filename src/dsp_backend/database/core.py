@@ -43,7 +43,11 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _on_sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE: a transaction takes the write lock when it starts, so concurrent writers queue
+    # (for up to the busy timeout) instead of one failing. With a plain BEGIN, a transaction
+    # that read before another committed cannot then write: SQLite answers "database is locked"
+    # at once, whatever the busy timeout (found by tests/backend/test_races.py).
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dsp_backend.config import Settings
@@ -61,33 +61,73 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _claim(
+    db_session: Session, message_id: int, settings: Settings, now: datetime
+) -> EmailMessage | None:
+    """Takes a due message for this sender before sending it, and commits: one UPDATE ... WHERE
+    still due, so of two senders at once (the request's background send and `dsp-backend outbox
+    send`, or two requests') only one gets it. The claim counts the attempt and sets the next
+    one as if it fails, so a sender that dies while sending leaves it to be tried again later.
+    No transaction is open while the mail server is talked to."""
+    message = db_session.get(OutboxMessage, message_id, populate_existing=True)
+    if message is None:
+        return None
+    attempts = message.attempts + 1
+    wait = BACK_OFF_MINUTES[min(attempts, len(BACK_OFF_MINUTES)) - 1]
+    result = db_session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.attempts == message.attempts,
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .values(attempts=attempts, next_attempt_at=_aware(now) + timedelta(minutes=wait))
+        .execution_options(synchronize_session=False)
+    )
+    if int(getattr(result, "rowcount", 0) or 0) != 1:
+        db_session.rollback()
+        return None
+    db_session.refresh(message)
+    email = _as_email(message, settings)
+    db_session.commit()
+    return email
+
+
 def send_due(*, db_session: Session, settings: Settings, now: datetime) -> tuple[int, int]:
     """Sends every message that is due; returns (sent, failed). Without an SMTP host nothing is
     tried and everything waits."""
     if not settings.smtp_host:
         return 0, 0
     due = db_session.scalars(
-        select(OutboxMessage)
+        select(OutboxMessage.id)
         .where(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.id)
     ).all()
+    db_session.commit()
     sent = failed = 0
-    for message in due:
+    for message_id in due:
         try:
-            _send(_as_email(message, settings), settings)
-        except (OSError, smtplib.SMTPException) as error:
-            message.attempts += 1
-            wait = BACK_OFF_MINUTES[min(message.attempts, len(BACK_OFF_MINUTES)) - 1]
-            message.next_attempt_at = _aware(now) + timedelta(minutes=wait)
-            message.last_error = type(error).__name__
-            log.warning(
-                "outbox: %s message %s not sent (%s)", message.kind, message.id, message.last_error
-            )
-            failed += 1
+            email = _claim(db_session, message_id, settings, now)
+        except ValueError as error:  # an address or subject no email header can carry
+            email, failure = None, type(error).__name__
         else:
-            message.attempts += 1
+            if email is None:
+                continue  # another sender has it, or has sent it
+            failure = None
+            try:
+                _send(email, settings)
+            except (OSError, ValueError, smtplib.SMTPException) as error:
+                failure = type(error).__name__
+        message = db_session.get(OutboxMessage, message_id)
+        assert message is not None
+        if failure is None:
             message.sent_at = now
             sent += 1
-        # One commit a message: a crash after a send never sends it again.
+        else:
+            message.last_error = failure
+            log.warning("outbox: %s message %s not sent (%s)", message.kind, message_id, failure)
+            failed += 1
+        # One commit a message: a message sent is marked sent at once.
         db_session.commit()
     return sent, failed

@@ -13,9 +13,9 @@ referrals expire after the variant's retention period and are deleted by houseke
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.orm import Session
 
 from dsp_backend.audit import service as audit_service
@@ -174,16 +174,27 @@ def confirm(
     *, db_session: Session, token: str, variant: Variant, now: datetime
 ) -> PendingReferral | None:
     """The referrer confirms from the link. From an accepted domain it is put on the register
-    (or linked to the entry already there); otherwise it waits for the DSR admin lead."""
+    (or linked to the entry already there); otherwise it waits for the DSR admin lead. None for
+    a link that is unknown, expired or already used: a link confirms once."""
     pending = find(db_session, token, now)
-    if pending is None:
+    if pending is None or pending.status != "awaiting_confirmation":
         return None
-    if pending.status != "awaiting_confirmation":
-        return pending
+    # Claimed in one statement, so two presses at once (a double click, two tabs) confirm once:
+    # the second finds it claimed and is told the link was used.
+    if not _claim(db_session, pending, PendingReferral.confirmed_at.is_(None), confirmed_at=now):
+        return None
     actor = Actor(token_id=pending.submitted_by, role=Role.action_server)
     pending.confirmed_at = now
     if pending.email_domain in {d.lower() for d in variant.accepted_email_domains}:
-        _register(db_session=db_session, actor=actor, pending=pending, variant=variant, now=now)
+        try:
+            with db_session.begin_nested():
+                _register(
+                    db_session=db_session, actor=actor, pending=pending, variant=variant, now=now
+                )
+        except referral_service.Refused:
+            # The answers no longer pass (say the person has turned 16 since): the admin lead
+            # takes it up with the referrer instead of the page failing.
+            pending.status = "awaiting_admin"
     else:
         pending.status = "awaiting_admin"
     audit_service.record(
@@ -197,16 +208,37 @@ def confirm(
     return pending
 
 
+def _claim(
+    db_session: Session, pending: PendingReferral, unclaimed: ColumnElement[bool], **values: Any
+) -> bool:
+    """Marks the held referral as taken if nobody else has (one UPDATE ... WHERE, so of two
+    concurrent callers only one changes a row)."""
+    result = db_session.execute(
+        update(PendingReferral)
+        .where(PendingReferral.id == pending.id, unclaimed)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
 def accept(
     *, db_session: Session, actor: Actor, reference: str, variant: Variant, now: datetime
 ) -> PendingReferral | None:
-    """The DSR admin lead accepts a referral that could not confirm itself."""
+    """The DSR admin lead accepts a referral that could not confirm itself; None if no referral
+    with this reference waits. Raises referral_service.Refused if its answers no longer pass."""
     pending = db_session.scalar(
         select(PendingReferral).where(PendingReferral.reference == reference)
     )
     if pending is None or pending.status != "awaiting_admin":
         return None
-    _register(db_session=db_session, actor=actor, pending=pending, variant=variant, now=now)
+    # A savepoint: refused, it keeps waiting as it was.
+    with db_session.begin_nested():
+        if not _claim(
+            db_session, pending, PendingReferral.status == "awaiting_admin", status="accepting"
+        ):
+            return None
+        _register(db_session=db_session, actor=actor, pending=pending, variant=variant, now=now)
     return pending
 
 

@@ -101,19 +101,27 @@ def list_pending(db_session: SessionDep, actor: Admin) -> list[PendingRead]:
 @router.post(
     "/pending/{reference}/accept",
     response_model=PendingRead,
-    responses={404: {"description": "no referral with this reference waits for acceptance"}},
+    responses={
+        404: {"description": "no referral with this reference waits for acceptance"},
+        422: {"description": "its answers no longer pass the questionnaire's rules"},
+    },
 )
 def accept_pending(
     reference: Reference, db_session: SessionDep, variant: VariantDep, actor: Admin
 ) -> PendingRead:
     """The DSR admin lead accepts a held referral: it goes on the register, or is linked."""
-    pending = confirmation.accept(
-        db_session=db_session,
-        actor=actor,
-        reference=reference,
-        variant=variant,
-        now=datetime.now(UTC),
-    )
+    try:
+        pending = confirmation.accept(
+            db_session=db_session,
+            actor=actor,
+            reference=reference,
+            variant=variant,
+            now=datetime.now(UTC),
+        )
+    except referral_service.Refused as refused:
+        # Its answers no longer pass (say the person has turned 16 since it was made): what is
+        # wrong, each naming its question; the referral keeps waiting.
+        refuse(refused.status_code, refused.detail)
     if pending is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, "No referral with this reference waits for acceptance."

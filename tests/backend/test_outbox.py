@@ -1,0 +1,229 @@
+"""The outbox sends email by SMTP (a real aiosmtpd server here, read back from its handler),
+keeps what could not be sent and retries it with back-off, and sends each message once."""
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import delete
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from dsp_backend.config import Settings, get_settings
+from dsp_backend.outbox import service as outbox
+from dsp_backend.outbox.models import OutboxMessage
+
+TO = "sam.referrer@nhs.net"
+SUBJECT = "Please confirm referral REF-2345-6789"
+BODY = "Open this link and press Confirm:\nhttp://localhost:8000/referrals/confirm/abc"
+
+
+class Mailbox:
+    """An aiosmtpd handler that keeps what it receives; `delay` makes each delivery slow."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.received: list[tuple[list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.delay:
+            time.sleep(self.delay)  # blocks the server's loop: deliveries overlap at the client
+        parsed = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.received.append((list(envelope.rcpt_tos), parsed))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class SmtpServer:
+    def __init__(self, port: int, delay: float = 0.0) -> None:
+        self.port = port
+        self.mailbox = Mailbox(delay)
+        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=port)
+
+    def __enter__(self) -> Mailbox:
+        self.controller.start()
+        return self.mailbox
+
+    def __exit__(self, *_: object) -> None:
+        self.controller.stop()
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+def settings_for(port: int, host: str = "127.0.0.1") -> Settings:
+    return get_settings().model_copy(
+        update={"smtp_host": host, "smtp_port": port, "smtp_starttls": False}
+    )
+
+
+@pytest.fixture
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def queue(db_session: Session, now: datetime, to: str = TO) -> OutboxMessage:
+    message = outbox.enqueue(
+        db_session=db_session,
+        kind="referral_confirmation",
+        to_address=to,
+        subject=SUBJECT,
+        body=BODY,
+        now=now,
+    )
+    db_session.commit()
+    return message
+
+
+def aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def test_send_due_delivers_the_message_by_smtp(
+    db_session: Session, port: int, now: datetime
+) -> None:
+    message = queue(db_session, now)
+    settings = settings_for(port)
+    with SmtpServer(port) as mailbox:
+        assert outbox.send_due(db_session=db_session, settings=settings, now=now) == (1, 0)
+    ((recipients, email),) = mailbox.received
+    assert recipients == [TO]
+    assert email["To"] == TO
+    assert email["From"] == settings.smtp_sender
+    assert email["Subject"] == SUBJECT
+    assert email.get_content().replace("\r\n", "\n").strip() == BODY
+    db_session.refresh(message)
+    assert message.sent_at is not None and message.attempts == 1
+    assert message.last_error is None
+
+
+def test_with_the_server_down_the_message_is_kept_and_retried_with_back_off(
+    db_session: Session, port: int, now: datetime
+) -> None:
+    """Nothing is lost when the mail server is down: the message waits, each failure counted,
+    the next try later each time; the error kept is an exception's name, never its text (an
+    SMTP error can repeat the address or the message)."""
+    message = queue(db_session, now)
+    settings = settings_for(port)  # nothing listens there yet
+
+    assert outbox.send_due(db_session=db_session, settings=settings, now=now) == (0, 1)
+    db_session.refresh(message)
+    assert message.sent_at is None and message.attempts == 1
+    first_wait = aware(message.next_attempt_at) - now
+    assert first_wait == timedelta(minutes=outbox.BACK_OFF_MINUTES[0])
+    assert message.last_error is not None and message.last_error.isidentifier()
+    assert message.last_error == "ConnectionRefusedError"
+    assert TO not in message.last_error and "127.0.0.1" not in message.last_error
+
+    # Not due yet: not tried again.
+    assert outbox.send_due(db_session=db_session, settings=settings, now=now) == (0, 0)
+    db_session.refresh(message)
+    assert message.attempts == 1
+
+    later = aware(message.next_attempt_at)
+    assert outbox.send_due(db_session=db_session, settings=settings, now=later) == (0, 1)
+    db_session.refresh(message)
+    assert message.attempts == 2
+    second_wait = aware(message.next_attempt_at) - later
+    assert second_wait == timedelta(minutes=outbox.BACK_OFF_MINUTES[1]) > first_wait
+
+    back = aware(message.next_attempt_at)
+    with SmtpServer(port) as mailbox:
+        assert outbox.send_due(db_session=db_session, settings=settings, now=back) == (1, 0)
+        # Sent once: the next round finds nothing to send, even long after.
+        much_later = back + timedelta(days=1)
+        assert outbox.send_due(db_session=db_session, settings=settings, now=much_later) == (0, 0)
+    assert len(mailbox.received) == 1
+    assert mailbox.received[0][1]["Subject"] == SUBJECT
+    db_session.refresh(message)
+    assert message.sent_at is not None and message.attempts == 3
+
+
+def test_the_back_off_stops_growing_at_an_hour(
+    db_session: Session, port: int, now: datetime
+) -> None:
+    message = queue(db_session, now)
+    settings = settings_for(port)
+    at = now
+    waits = []
+    for _ in range(len(outbox.BACK_OFF_MINUTES) + 2):
+        assert outbox.send_due(db_session=db_session, settings=settings, now=at) == (0, 1)
+        db_session.refresh(message)
+        waits.append(aware(message.next_attempt_at) - at)
+        at = aware(message.next_attempt_at)
+    assert waits[-1] == waits[-2] == timedelta(minutes=60)
+    assert message.attempts == len(waits)
+
+
+def test_without_an_smtp_host_nothing_is_tried(
+    db_session: Session, port: int, now: datetime
+) -> None:
+    message = queue(db_session, now)
+    with SmtpServer(port) as mailbox:
+        sent = outbox.send_due(db_session=db_session, settings=settings_for(port, host=""), now=now)
+    assert sent == (0, 0)
+    assert mailbox.received == []
+    db_session.refresh(message)
+    assert message.attempts == 0 and message.sent_at is None and message.last_error is None
+    assert aware(message.next_attempt_at) == now
+
+
+@pytest.fixture
+def committed(engine: Engine) -> Iterator[list[int]]:
+    """Ids of messages a test commits outside the rolled-back fixture session; deleted after."""
+    ids: list[int] = []
+    yield ids
+    with Session(engine) as cleanup:
+        cleanup.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+        cleanup.commit()
+
+
+def test_two_senders_at_once_send_each_message_once(
+    engine: Engine, committed: list[int], port: int, now: datetime
+) -> None:
+    """"Every message is sent at most once": the request's background send and `dsp-backend
+    outbox send` (or two requests' background sends) may run at the same moment. Found by this
+    suite: both read the same due message and both sent it."""
+    with Session(engine) as setup:
+        message = outbox.enqueue(
+            db_session=setup, kind="test", to_address=TO, subject=SUBJECT, body=BODY, now=now
+        )
+        setup.commit()
+        committed.append(message.id)
+    settings = settings_for(port)
+    results: list[tuple[int, int]] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def send() -> None:
+        try:
+            with Session(engine) as db_session:
+                start.wait()
+                results.append(outbox.send_due(db_session=db_session, settings=settings, now=now))
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    with SmtpServer(port, delay=0.5) as mailbox:
+        threads = [threading.Thread(target=send) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert errors == []
+    assert len(mailbox.received) == 1
+    assert sorted(results) == [(0, 0), (1, 0)]
