@@ -159,6 +159,8 @@ def test_get_then_post_of_the_link_from_nhs_net_puts_the_person_on_the_register_
 def test_a_used_unknown_or_expired_link_is_a_404_page_and_changes_nothing(
     client: TestClient, chat: Headers, db_session: Session
 ) -> None:
+    """A link confirms once (DESIGN.md: the referral counts once the referrer confirms it).
+    Found by this suite: a second POST of a used link answered 200 "Thank you" again."""
     reference = received(client, chat, referral_body())["reference"]
     token = token_in(email_about(db_session, reference))
     assert client.post(f"/referrals/confirm/{token}").status_code == 200
@@ -223,6 +225,7 @@ def test_a_domain_not_accepted_waits_for_the_dsr_admin_lead_who_accepts_it(
 def test_only_the_dsr_admin_lead_lists_and_accepts_held_referrals(
     client: TestClient, chat: Headers, token_for: TokenFor
 ) -> None:
+    """DESIGN.md: "others wait for the DSR admin lead"; access is by role (001 section 8)."""
     for role in (Role.action_server, Role.referrer, Role.tco, Role.commissioner):
         headers = token_for(role)
         assert client.get(PENDING, headers=headers).status_code == 403
@@ -270,6 +273,8 @@ def test_answers_that_no_longer_pass_when_confirmed_wait_for_the_admin_lead_not_
 
     page = client.post(f"/referrals/confirm/{token_in(email_about(db_session, reference))}")
     assert page.status_code == 200
+    assert "will check the referral with you" in page.text
+    assert "Your email address is not one" not in page.text  # it is: nhs.net
     assert pending(db_session, reference).status == "awaiting_admin"
     assert count(db_session, RegisterEntry) == before
 
@@ -371,6 +376,8 @@ def test_a_phone_only_self_referral_waits_for_the_coordinator_at_once_003(
 def test_a_self_referral_with_an_email_is_confirmed_by_email_then_waits_for_the_admin_lead(
     client: TestClient, chat: Headers, db_session: Session, variant: Callable[[str], None]
 ) -> None:
+    """003 self-referral with an email: the link goes to it; a personal address is not a
+    domain the variant accepts, so the admin lead checks it (DESIGN.md, Data protection)."""
     variant("tees_valley")
     answer = received(client, chat, self_referral_body(self_contact="robin.parent@example.com"))
     assert answer["confirm_by"] == "email"

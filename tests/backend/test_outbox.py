@@ -170,6 +170,26 @@ def test_the_back_off_stops_growing_at_an_hour(
     assert message.attempts == len(waits)
 
 
+def test_a_message_no_email_header_can_carry_does_not_stop_the_others(
+    db_session: Session, port: int, now: datetime
+) -> None:
+    """Found by this suite: an address with a line break made building the email raise a
+    ValueError the loop did not catch, so every round stopped at it and nothing after it was
+    sent. Now it is kept with the error's name, and the rest go."""
+    bad = queue(db_session, now, to="sam@nhs.net\nBcc: someone@example.com")
+    good = queue(db_session, now)
+    with SmtpServer(port) as mailbox:
+        assert outbox.send_due(db_session=db_session, settings=settings_for(port), now=now) == (
+            1,
+            1,
+        )
+    assert [recipients for recipients, _ in mailbox.received] == [[TO]]
+    db_session.refresh(bad)
+    db_session.refresh(good)
+    assert bad.sent_at is None and bad.last_error == "ValueError" and bad.attempts == 1
+    assert good.sent_at is not None
+
+
 def test_without_an_smtp_host_nothing_is_tried(
     db_session: Session, port: int, now: datetime
 ) -> None:
@@ -196,7 +216,7 @@ def committed(engine: Engine) -> Iterator[list[int]]:
 def test_two_senders_at_once_send_each_message_once(
     engine: Engine, committed: list[int], port: int, now: datetime
 ) -> None:
-    """"Every message is sent at most once": the request's background send and `dsp-backend
+    """ "Every message is sent at most once": the request's background send and `dsp-backend
     outbox send` (or two requests' background sends) may run at the same moment. Found by this
     suite: both read the same due message and both sent it."""
     with Session(engine) as setup:

@@ -158,6 +158,54 @@ def converse(conversation: Conversation, persona: dict[str, Any]) -> dict[str, A
     return reply
 
 
+# What a person types that identifies someone: never in any log line of any process.
+IDENTIFYING = (
+    "person_name",
+    "nhs_number",
+    "date_of_birth",
+    "postcode",
+    "referrer_email",
+    "referrer_phone",
+    "self_contact",
+)
+
+
+def nothing_typed_in_the_logs(
+    conversation: Conversation, stack: Stack, persona: dict[str, Any]
+) -> None:
+    answers = persona.get("answers") or {}
+    needles: set[str] = set()
+    for link_id in IDENTIFYING:
+        given = answers.get(link_id) or []
+        for text in given if isinstance(given, list) else [given]:
+            digits = re.sub(r"\D", "", text)
+            if len(digits) >= 10:
+                needles.add(digits)  # an NHS or phone number, however it was grouped
+            # Emails, postcodes, dates: tokens with a digit or an @ in them.
+            needles |= {t for t in re.findall(r"[\w@.'-]{5,}", text) if not t.isalpha()}
+            if link_id == "person_name":
+                needles |= set(re.findall(r"\b[A-Z][a-z]{3,}\b", text))
+            for outward, inward in re.findall(
+                r"\b([A-Za-z]{1,2}\d[A-Za-z\d]?)\s*(\d[A-Za-z]{2})\b", text
+            ):
+                needles |= {f"{outward} {inward}".upper(), f"{outward}{inward}".upper()}
+    born = date.fromisoformat(str(persona["born"]))
+    needles |= {born.isoformat(), born.strftime("%d/%m/%Y")}
+    logs = sorted((Path(stack.env["DSP_VAR_DIR"]) / "log").glob("*.log"))
+    for log in logs:
+        content = log.read_text(errors="replace")
+        squeezed = re.sub(r"\D", "", content)
+        for needle in needles:
+            if needle.isdigit():
+                found = needle in squeezed
+            elif any(c.isdigit() for c in needle):  # postcodes and the like, in any case
+                found = needle.upper() in content.upper()
+            else:
+                found = needle in content
+            if found:
+                conversation.fail(f"typed {needle!r} and it is in {log.name}")
+
+
 def register(stack: Stack) -> list[dict[str, Any]]:
     headers = {"Authorization": f"Bearer {stack.token('dsr_admin')}"}
     response = httpx.get(f"{stack.url}/api/v1/register", headers=headers, timeout=30)
@@ -189,6 +237,7 @@ def play(path: Path, request: pytest.FixtureRequest, played: list[Conversation])
         played.append(conversation)
         reply = converse(conversation, persona)
     reference = REFERENCE.search(reply["text"])
+    nothing_typed_in_the_logs(conversation, stack, persona)
 
     if expect["outcome"] == "refused":
         if reference:

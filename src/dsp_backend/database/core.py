@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, ExceptionContext
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from dsp_backend.config import get_settings
@@ -50,6 +50,19 @@ def _on_sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _without_values(context: ExceptionContext) -> None:
+    """PostgreSQL's DETAIL repeats a key's values ("Key (active_nhs_number)=(...) already
+    exists"), and an error's text is what a log shows: keep its primary message only."""
+    original = context.original_exception
+    primary = getattr(getattr(original, "diag", None), "message_primary", None)
+    if not primary:
+        return
+    original.args = (primary,)
+    wrapped = context.sqlalchemy_exception
+    if wrapped is not None:
+        wrapped.args = (f"({type(original).__module__}.{type(original).__name__}) {primary}",)
+
+
 def make_engine(url: str) -> Engine:
     """The engine never logs a statement's parameters: they are names, NHS numbers and dates
     of birth (DESIGN.md, Data protection), and a database error would otherwise print them."""
@@ -63,12 +76,14 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
     timeout_ms = BUSY_TIMEOUT_SECONDS * 1000
-    return create_engine(
+    engine = create_engine(
         url,
         pool_pre_ping=True,
         hide_parameters=True,
         connect_args={"options": f"-c statement_timeout={timeout_ms} -c lock_timeout={timeout_ms}"},
     )
+    event.listen(engine, "handle_error", _without_values)
+    return engine
 
 
 def ensure_sqlite_folder(url: str) -> None:

@@ -107,18 +107,15 @@ def send_due(*, db_session: Session, settings: Settings, now: datetime) -> tuple
     db_session.commit()
     sent = failed = 0
     for message_id in due:
+        failure: str | None = None
         try:
             email = _claim(db_session, message_id, settings, now)
-        except ValueError as error:  # an address or subject no email header can carry
-            email, failure = None, type(error).__name__
-        else:
             if email is None:
                 continue  # another sender has it, or has sent it
-            failure = None
-            try:
-                _send(email, settings)
-            except (OSError, ValueError, smtplib.SMTPException) as error:
-                failure = type(error).__name__
+            _send(email, settings)
+        except (OSError, ValueError, smtplib.SMTPException) as error:
+            # ValueError: an address or subject that no email header can carry.
+            failure = type(error).__name__
         message = db_session.get(OutboxMessage, message_id)
         assert message is not None
         if failure is None:

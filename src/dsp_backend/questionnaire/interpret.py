@@ -195,7 +195,8 @@ def read_diagnosis(text: str, item: Item) -> Reading:
 def read_boolean(text: str, item: Item) -> Reading:
     value = reading.read_boolean(text)
     rest = reading.remainder_after_yes_no(text)
-    detail = len(reading.words_of(rest)) >= 2 and not reading.is_unsure(rest)
+    # Details enough to stand for "yes": "letter from Dr Patel, 2019", not a word or two.
+    detail = len(reading.words_of(rest)) >= 3 and not reading.is_unsure(rest)
     negated = any(w in reading.NEGATIONS for w in reading.words_of(rest)[:3])
     if value is None and item.captures and detail and not negated:
         value = True  # "letter from Dr Patel, 2019" answers "is it confirmed?" with its evidence
@@ -507,11 +508,13 @@ def facts_in_passing(text: str, state: logic.State, *, opening: bool) -> Answers
     found: Answers = {}
     items = {i.linkId: i for i in logic.questionnaire().items}
     if opening and state.source == "professional":
-        if role := _ROLE.search(text):
-            found["referrer_role"] = role[1].strip()
         sector = reading.chosen(text, item_choices(items["referrer_kind"]))
         if len(sector) == 1:
             found["referrer_kind"] = sector[0]
+        if role := _ROLE.search(text):
+            found["referrer_role"] = role[1].strip()
+            # "I'm an LD nurse": the referrer's work, not the person's diagnosis.
+            text = text[: role.start()] + text[role.end() :]
     if opening and state.source == "self":
         who = reading.chosen(text, item_choices(items["self_who"]))
         if len(who) == 1:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dsp_backend.audit import service as audit_service
@@ -127,26 +128,38 @@ def receive(
         earlier = referral_service.replay(db_session=db_session, key=idempotency_key, digest=digest)
         if earlier is not None:
             return earlier
-    received = hold(
-        db_session=db_session,
-        actor=actor,
-        referral=referral,
-        variant=variant,
-        settings=settings,
-        now=now,
-    )
-    answer = referral_service.Answer(RECEIVED, received.model_dump(mode="json"))
-    if idempotency_key is not None:
-        db_session.add(
-            IdempotencyRecord(
-                key=idempotency_key,
-                request_hash=digest,
-                status_code=answer.status_code,
-                response=answer.body,
-                entry_id=None,
-                created_at=now,
+    try:
+        # A savepoint: if a retry with the same key won a race, only this attempt is undone.
+        with db_session.begin_nested():
+            received = hold(
+                db_session=db_session,
+                actor=actor,
+                referral=referral,
+                variant=variant,
+                settings=settings,
+                now=now,
             )
+            answer = referral_service.Answer(RECEIVED, received.model_dump(mode="json"))
+            if idempotency_key is not None:
+                db_session.add(
+                    IdempotencyRecord(
+                        key=idempotency_key,
+                        request_hash=digest,
+                        status_code=answer.status_code,
+                        response=answer.body,
+                        entry_id=None,
+                        created_at=now,
+                    )
+                )
+    except IntegrityError:
+        earlier = (
+            referral_service.replay(db_session=db_session, key=idempotency_key, digest=digest)
+            if idempotency_key is not None
+            else None
         )
+        if earlier is None:
+            raise
+        return earlier
     return answer
 
 

@@ -61,11 +61,18 @@ def confirm(token: Token, db_session: SessionDep, variant: VariantDep) -> HTMLRe
         return _page("Link not valid", GONE, status=404)
     db_session.commit()
     if pending.status == "awaiting_admin":
+        accepted = pending.email_domain in {d.lower() for d in variant.accepted_email_domains}
+        # From an accepted address it waits only because its answers no longer pass as given.
+        why = (
+            "The DSR admin lead will check the referral with you before it goes ahead."
+            if accepted
+            else "Your email address is not one the DSR team accepts automatically, so the DSR "
+            "admin lead will check the referral before it goes ahead."
+        )
         return _page(
             "Thank you",
             f"Referral {pending.reference} is confirmed.",
-            "Your email address is not one the DSR team accepts automatically, so the DSR admin "
-            "lead will check the referral before it goes ahead. They will contact you.",
+            f"{why} They will contact you.",
         )
     return _page(
         "Thank you",

@@ -267,6 +267,14 @@ def submit(
             if state.in_force.get("nhs_number") and register_service.get_by_nhs_number(
                 db_session=db_session, nhs_number=state.in_force["nhs_number"], active_only=True
             ):
+                # A retry whose first attempt committed since this one began gets its answer.
+                earlier = (
+                    replay(db_session=db_session, key=idempotency_key, digest=digest)
+                    if idempotency_key is not None
+                    else None
+                )
+                if earlier is not None:
+                    return earlier
                 raise Refused(409, ALREADY_ON_THE_REGISTER)
             entry, created = _store(
                 db_session=db_session, actor=actor, referral=referral, state=state, now=now
