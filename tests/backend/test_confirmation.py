@@ -393,7 +393,8 @@ def test_a_self_referral_with_an_email_is_confirmed_by_email_then_waits_for_the_
 def test_purge_expired_deletes_unconfirmed_referrals_past_their_time_and_keeps_the_rest(
     db_session: Session, chat: Headers
 ) -> None:
-    """DESIGN.md: data are kept only as long as needed; an unconfirmed referral expires."""
+    """DESIGN.md: data are kept only as long as needed; an unconfirmed referral expires, and so
+    does one the admin lead did not take up in their review period."""
     variant = variant_service.load("llr")
     actor = Actor(token_id=1, role=Role.action_server)
     now = datetime.now(UTC)
@@ -413,14 +414,18 @@ def test_purge_expired_deletes_unconfirmed_referrals_past_their_time_and_keeps_t
     expired = hold(long_ago)
     fresh = hold(now)
     waiting = hold(long_ago, referrer_email="teacher@school.example.org")
+    stale = hold(long_ago, referrer_email="head@school.example.org")
     db_session.flush()
-    pending(db_session, waiting).status = "awaiting_admin"
+    # Waiting for the admin lead: kept for their review period, then deleted like the rest.
+    for reference, ends in ((waiting, now + timedelta(days=1)), (stale, now - timedelta(days=1))):
+        held = pending(db_session, reference)
+        held.status, held.expires_at = "awaiting_admin", ends
     db_session.flush()
 
-    assert confirmation.purge_expired(db_session=db_session, now=now) == 1
+    assert confirmation.purge_expired(db_session=db_session, now=now) == 2
     db_session.expire_all()
     left = set(db_session.scalars(select(PendingReferral.reference)))
-    assert expired not in left
+    assert expired not in left and stale not in left
     assert {fresh, waiting} <= left
     assert confirmation.purge_expired(db_session=db_session, now=now) == 0
 
@@ -459,3 +464,18 @@ def test_a_referrer_token_still_stores_at_once_and_a_second_referral_is_409(
     again = client.post(URL, json=referral_body(nhs_number=nhs_number), headers=referrer)
     assert again.status_code == 409
     assert count(db_session, RegisterEntry) == before + 1
+
+
+def test_the_admin_lead_declines_a_held_referral_and_it_is_gone(
+    client: TestClient, chat: Headers, token_for: Callable[[Role], Headers], db_session: Session
+) -> None:
+    body = referral_body(referrer_email="teacher@school.example.org")
+    reference = client.post(URL, json=body, headers=chat).json()["reference"]
+    held = pending(db_session, reference)
+    held.status = "awaiting_admin"
+    db_session.flush()
+    admin = token_for(Role.dsr_admin)
+    assert client.post(f"{URL}/pending/{reference}/decline", headers=admin).status_code == 204
+    db_session.expire_all()
+    assert reference not in set(db_session.scalars(select(PendingReferral.reference)))
+    assert client.post(f"{URL}/pending/{reference}/decline", headers=admin).status_code == 404

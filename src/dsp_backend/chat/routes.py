@@ -11,10 +11,12 @@ from fastapi.responses import HTMLResponse
 from dsp_backend.chat import service as chat_service
 from dsp_backend.chat.schemas import ChatReply, ChatRequest, ChatResponse
 from dsp_backend.config import get_settings, secret_key
+from dsp_backend.errors import PlainValidationRoute
 from dsp_backend.guard import served_over_https
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["chat"])
+# A 422 never repeats what was typed: it may be personal data.
+router = APIRouter(tags=["chat"], route_class=PlainValidationRoute)
 COOKIE = "dsp_conversation"
 # Every refusal at the door keeps the emergency line: the person may be writing about danger.
 SAFETY = "If someone is in danger now, call 999."

@@ -77,7 +77,12 @@ def hold(
         status="awaiting_confirmation" if email else "awaiting_admin",
         submitted_by=actor.token_id,
         created_at=now,
-        expires_at=now + timedelta(hours=variant.draft_retention_hours),
+        expires_at=now
+        + (
+            timedelta(hours=variant.draft_retention_hours)
+            if email
+            else timedelta(days=ADMIN_REVIEW_DAYS)
+        ),
     )
     db_session.add(pending)
     if email:
@@ -207,9 +212,9 @@ def confirm(
         except referral_service.Refused:
             # The answers no longer pass (say the person has turned 16 since): the admin lead
             # takes it up with the referrer instead of the page failing.
-            pending.status = "awaiting_admin"
+            _for_the_admin_lead(pending, now)
     else:
-        pending.status = "awaiting_admin"
+        _for_the_admin_lead(pending, now)
     audit_service.record(
         db_session=db_session,
         actor=actor,
@@ -219,6 +224,16 @@ def confirm(
         fields={"status"},
     )
     return pending
+
+
+# How long a held referral waits for the DSR admin lead before it is deleted, personal data and
+# all: they accept or decline it meanwhile (DESIGN.md: data kept only as long as needed).
+ADMIN_REVIEW_DAYS: Final = 14
+
+
+def _for_the_admin_lead(pending: PendingReferral, now: datetime) -> None:
+    pending.status = "awaiting_admin"
+    pending.expires_at = now + timedelta(days=ADMIN_REVIEW_DAYS)
 
 
 def _claim(
@@ -255,6 +270,25 @@ def accept(
     return pending
 
 
+def decline(*, db_session: Session, actor: Actor, reference: str) -> bool:
+    """The DSR admin lead declines a held referral: it is deleted with its personal data."""
+    pending = db_session.scalar(
+        select(PendingReferral).where(PendingReferral.reference == reference)
+    )
+    if pending is None or pending.status != "awaiting_admin":
+        return False
+    db_session.delete(pending)
+    audit_service.record(
+        db_session=db_session,
+        actor=actor,
+        action="referral.decline",
+        entity_type=ENTITY,
+        entity_id=reference,
+        fields={"answers"},
+    )
+    return True
+
+
 def _register(
     *, db_session: Session, actor: Actor, pending: PendingReferral, variant: Variant, now: datetime
 ) -> None:
@@ -275,10 +309,11 @@ def _register(
 
 
 def purge_expired(*, db_session: Session, now: datetime) -> int:
-    """Deletes referrals nobody confirmed in time, with the personal data they held."""
+    """Deletes referrals nobody confirmed, or the admin lead did not take up, in time, with the
+    personal data they held."""
     result = db_session.execute(
         delete(PendingReferral).where(
-            PendingReferral.status.in_(("awaiting_confirmation",)),
+            PendingReferral.status.in_(("awaiting_confirmation", "awaiting_admin")),
             PendingReferral.expires_at <= now,
         )
     )

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, HTTPException, Path, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from dsp_backend.auth.dependencies import require_roles
 from dsp_backend.auth.schemas import Actor, Role
@@ -128,6 +128,21 @@ def accept_pending(
         )
     db_session.commit()
     return confirmation.as_read(db_session, pending)
+
+
+@router.post(
+    "/pending/{reference}/decline",
+    status_code=204,
+    responses={404: {"description": "no referral with this reference waits for acceptance"}},
+)
+def decline_pending(reference: Reference, db_session: SessionDep, actor: Admin) -> Response:
+    """The DSR admin lead declines a held referral: it is deleted with its personal data."""
+    if not confirmation.decline(db_session=db_session, actor=actor, reference=reference):
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, "No referral with this reference waits for acceptance."
+        )
+    db_session.commit()
+    return Response(status_code=204)
 
 
 DspId = Annotated[str, Path(pattern=r"^DSP-[0-9A-Z]{4}-[0-9A-Z]{4}$")]

@@ -69,6 +69,18 @@ def upgrade() -> None:
         batch_op.create_unique_constraint(
             batch_op.f("uq_referral_personal_active_nhs_number"), ["active_nhs_number"]
         )
+    # People already on the pathway: the newest referral of each active NHS number holds it.
+    op.execute(
+        """
+        UPDATE referral_personal SET active_nhs_number = nhs_number
+        WHERE id IN (
+            SELECT MAX(rp.id) FROM referral_personal rp
+            JOIN register_entry e ON e.id = rp.entry_id
+            WHERE e.removed_at IS NULL AND rp.nhs_number IS NOT NULL
+            GROUP BY rp.nhs_number
+        )
+        """
+    )
 
 
 def downgrade() -> None:
