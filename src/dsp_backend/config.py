@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     actions_url: str = Field(default="http://127.0.0.1:5055", alias="DSP_ACTIONS_URL")
     chat_timeout_seconds: float = Field(default=30.0, alias="DSP_CHAT_TIMEOUT")
     chat_rate_per_minute: int = Field(default=30, alias="DSP_CHAT_RATE_PER_MINUTE")
+    chat_rate_per_address_per_minute: int = Field(
+        default=240, alias="DSP_CHAT_RATE_PER_ADDRESS_PER_MINUTE"
+    )
     chat_max_message_chars: int = Field(default=2000, alias="DSP_CHAT_MAX_MESSAGE_CHARS")
     # A conversation ends after this long without a message (its cookie expires).
     chat_session_minutes: int = Field(default=120, alias="DSP_CHAT_SESSION_MINUTES")

@@ -183,3 +183,23 @@ def test_when_the_assistant_is_down_the_503_says_call_999(
     assert response.status_code == 503
     assert "call 999" in response.json()["detail"]
     assert "Alex" not in response.text
+
+
+def test_one_client_address_is_limited_across_new_conversations(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new conversation costs nothing, so the address has a limit of its own (security
+    issue, finding 1: limits per conversation and per client address)."""
+    monkeypatch.setenv("DSP_CHAT_RATE_PER_ADDRESS_PER_MINUTE", "2")
+    monkeypatch.setenv("DSP_RASA_URLS", '["http://127.0.0.1:9"]')  # nothing listens: a quick 503
+    get_settings.cache_clear()
+    chat_routes._address_limiter.cache_clear()
+    try:
+        answers = []
+        for _ in range(3):
+            client.cookies.clear()  # a fresh conversation each time
+            answers.append(client.post("/chat", json={"message": "hello"}).status_code)
+        assert answers[-1] == 429 and 429 not in answers[:2], answers
+    finally:
+        get_settings.cache_clear()
+        chat_routes._address_limiter.cache_clear()

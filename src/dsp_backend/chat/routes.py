@@ -34,6 +34,12 @@ def _limiter() -> chat_service.RateLimiter:
 
 
 @lru_cache
+def _address_limiter() -> chat_service.RateLimiter:
+    """New conversations cost nothing, so the client address has a limit of its own."""
+    return chat_service.RateLimiter(get_settings().chat_rate_per_address_per_minute)
+
+
+@lru_cache
 def _page() -> str:
     return resources.files("dsp_backend.chat").joinpath("static/index.html").read_text("utf-8")
 
@@ -89,7 +95,8 @@ async def chat(
             f"That message is too long: please keep it under {settings.chat_max_message_chars} "
             f"characters, or send it in parts. {SAFETY}",
         )
-    if not _limiter().allow(conversation_id):
+    address = request.client.host if request.client else "unknown"
+    if not _limiter().allow(conversation_id) or not _address_limiter().allow(address):
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
             f"Too many messages at once. Please wait a moment. {SAFETY}",
