@@ -4,11 +4,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
+from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -53,8 +55,28 @@ async def _answers(client: httpx.AsyncClient, url: str) -> bool:
     return response.status_code < 500
 
 
+class Problem(BaseModel):
+    """A refusal: `detail` says what is wrong in plain English (a list, one per field, for 422),
+    never repeating personal data."""
+
+    detail: Any
+
+
+# Declared on every API route, so clients (and schemathesis) know them: no token, wrong role,
+# nothing with that id, a conflict, a refused body, the database away.
+COMMON_ANSWERS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "the body cannot be read as JSON"},
+    401: {"model": Problem, "description": "no token, or not a valid one"},
+    403: {"model": Problem, "description": "the token's role may not do this"},
+    404: {"model": Problem, "description": "nothing with that id"},
+    409: {"model": Problem, "description": "conflicts with the register as it stands"},
+    422: {"model": Problem, "description": "the request is refused: the detail says why"},
+    503: {"model": Problem, "description": "the database is not answering: retry later"},
+}
+
+
 def api_router() -> APIRouter:
-    router = APIRouter(prefix=API_PREFIX)
+    router = APIRouter(prefix=API_PREFIX, responses=COMMON_ANSWERS)
     router.include_router(variant_router)
     router.include_router(contacts_router)
     router.include_router(audit_router)

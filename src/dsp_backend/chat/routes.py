@@ -75,7 +75,17 @@ def chat_page(
     return response
 
 
-@router.post("/chat", response_model=ChatResponse)
+@router.post(
+    "/chat",
+    response_model=ChatResponse,
+    responses={
+        400: {"description": "the body cannot be read as JSON"},
+        413: {"description": "the message is too long (the answer says call 999 in danger)"},
+        422: {"description": "an empty or unreadable message"},
+        429: {"description": "too many messages at once"},
+        503: {"description": "the assistant is not working just now"},
+    },
+)
 async def chat(
     body: ChatRequest,
     request: Request,
