@@ -98,6 +98,7 @@ def test_a_parent_refers_their_child_themselves_in_tees_valley(tees_valley_stack
     born = date(date.today().year - 12, 3, 14).strftime("%d %B %Y")
     answers = {
         "self_who": "for my son",
+        "age": "he's 12",
         "diagnosis": "autism",
         "diagnosis_confirmed": "yes, the paediatrician told us",
         "autism_private": "no",
