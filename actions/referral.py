@@ -100,8 +100,14 @@ class ActionReferralStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        source = SELF if intent_of(tracker) == "start_self_referral" else "professional"
         text = _text_of(tracker)
+        intent = intent_of(tracker)
+        if intent == "nlu_fallback":
+            intent = _referral_meant(tracker)
+            if intent is None:
+                dispatcher.utter_message(response="utter_default")
+                return [SlotSet(STARTED, False)]
+        source = SELF if intent == "start_self_referral" else "professional"
         try:
             variant = await register_client.get_variant_cached()
             if source == SELF and not variant["self_referral"]:
@@ -131,6 +137,22 @@ class ActionReferralStart(Action):
             SlotSet(KEY, f"referral-{uuid.uuid4()}"),
             SlotSet(STARTED, True),
         ]
+
+
+_STARTS: Final = ("refer_someone", "start_self_referral")
+_OWN: Final = re.compile(
+    r"\b(myself|me|my (son|daughter|child|boy|girl)|i'?m (his|her) (mum|dad))\b", re.I
+)
+
+
+def _referral_meant(tracker: Tracker) -> str | None:
+    """An unclear message whose two best guesses are both ways to start a referral asks for one:
+    the person's own ("myself", "my son") or a professional's. Anything else: None."""
+    ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+    top = [r.get("name") for r in ranking if r.get("name") != "nlu_fallback"][:2]
+    if set(top) != set(_STARTS):
+        return None
+    return "start_self_referral" if _OWN.search(_text_of(tracker)) else "refer_someone"
 
 
 class ActionAskReferralAnswer(Action):

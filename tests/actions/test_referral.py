@@ -321,3 +321,34 @@ async def test_self_referral_elsewhere_explains_how_to_ask_a_professional(
     said = await chat.start("I want to put my son on the register myself", "start_self_referral")
     assert chat.slots[flow.STARTED] is False
     assert "A worker needs to make the referral." in said
+
+
+async def test_an_unclear_message_between_the_two_ways_to_start_a_referral_starts_one(
+    tees_valley: RegisterService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The classifier could not choose between a person's own referral and a professional's:
+    "myself" says which. Any other unclear message gets the helpful fallback, never a guess."""
+    monkeypatch.setenv("DSP_SERVICE_URL", tees_valley.url)
+    monkeypatch.setenv("DSP_SERVICE_TOKEN", tees_valley.token("action_server"))
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.6},
+        {"name": "start_self_referral", "confidence": 0.45},
+        {"name": "refer_someone", "confidence": 0.44},
+    ]
+    for text, started, source in (
+        ("hello, could i refer myself to the register? i have autism", True, "self"),
+        ("could i refer a pupil to the register", True, "professional"),
+    ):
+        message = {"intent": {"name": "nlu_fallback"}, "intent_ranking": ranking, "text": text}
+        dispatcher = CollectingDispatcher()
+        events = await flow.ActionReferralStart().run(
+            dispatcher, tracker(latest_message=message), {}
+        )
+        slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+        assert (slots[flow.STARTED], slots.get(flow.SOURCE)) == (started, source), text
+    other = [ranking[0], {"name": "ask_mam", "confidence": 0.4}, ranking[1]]
+    message = {"intent": {"name": "nlu_fallback"}, "intent_ranking": other, "text": "blah"}
+    dispatcher = CollectingDispatcher()
+    events = await flow.ActionReferralStart().run(dispatcher, tracker(latest_message=message), {})
+    assert dispatcher.messages[0]["response"] == "utter_default"
+    assert [e["value"] for e in events if e.get("name") == flow.STARTED] == [False]
