@@ -102,7 +102,7 @@ def test_a_parent_refers_their_child_themselves_in_tees_valley(tees_valley_stack
         "diagnosis": "autism",
         "diagnosis_confirmed": "yes, the paediatrician told us",
         "autism_private": "no",
-        "council_area": "TS18 1AB",
+        "council_area": "we live in Stockton",
         "current_situation": "He has stopped going to school and is not sleeping.",
         "concerns": "yes",
         "consent_by": "me, I'm his mum",
