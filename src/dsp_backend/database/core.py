@@ -1,6 +1,7 @@
 """The one engine, the one session dependency and the declarative base."""
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -61,6 +62,11 @@ def _without_values(context: ExceptionContext) -> None:
     wrapped = context.sqlalchemy_exception
     if wrapped is not None:
         wrapped.args = (f"({type(original).__module__}.{type(original).__name__}) {primary}",)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as UTC: SQLite gives back the naive times the register wrote in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def make_engine(url: str) -> Engine:

@@ -7,7 +7,7 @@ be sent after it answers, and `dsp-backend outbox send` sends whatever is still 
 
 import logging
 import smtplib
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Final
 
@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dsp_backend.config import Settings
+from dsp_backend.database.core import as_utc
 from dsp_backend.outbox.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -57,10 +58,6 @@ def _send(email: EmailMessage, settings: Settings) -> None:
         smtp.send_message(email)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _claim(
     db_session: Session, message_id: int, settings: Settings, now: datetime
 ) -> EmailMessage | None:
@@ -82,7 +79,7 @@ def _claim(
             OutboxMessage.sent_at.is_(None),
             OutboxMessage.next_attempt_at <= now,
         )
-        .values(attempts=attempts, next_attempt_at=_aware(now) + timedelta(minutes=wait))
+        .values(attempts=attempts, next_attempt_at=as_utc(now) + timedelta(minutes=wait))
         .execution_options(synchronize_session=False)
     )
     if int(getattr(result, "rowcount", 0) or 0) != 1:

@@ -6,11 +6,12 @@ dsp_id (001 section 6), never by name, in the resource's `identifier`; the answe
 the referral's, personal data included: the export is for the DSR admin lead only.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
+from dsp_backend.database.core import as_utc
 from dsp_backend.questionnaire import logic
 from dsp_backend.questionnaire.schemas import Answers, Item
 
@@ -69,11 +70,8 @@ def questionnaire_response(*, dsp_id: str, answers: Answers, authored: datetime)
             "identifier": {"system": DSP_ID_SYSTEM, "value": dsp_id},
             "questionnaire": QUESTIONNAIRE_URL,
             "status": "completed",
-            # FHIR's dateTime needs a zone with a time; SQLite gives stored times back without
-            # one, and the register stores UTC.
-            "authored": (
-                authored.replace(tzinfo=UTC) if authored.tzinfo is None else authored
-            ).isoformat(),
+            # FHIR's dateTime needs a zone with a time.
+            "authored": as_utc(authored).isoformat(),
             "item": items,
         }
     )

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from dsp_backend import formats as validation
+from dsp_backend.eligibility.service import area_for_postcode
 from dsp_backend.questionnaire import logic, reading, rules
 from dsp_backend.questionnaire.reading import Choice
 from dsp_backend.questionnaire.schemas import Answers, Interpreted, Item, Option
@@ -106,8 +107,6 @@ def read_area(text: str, variant: Variant, answers: Answers) -> Reading:
         )
     postcode = reading.find_postcode(rest)
     if postcode:
-        from dsp_backend.eligibility.service import area_for_postcode
-
         suggested = area_for_postcode(postcode, variant)
         if suggested:
             return Reading(

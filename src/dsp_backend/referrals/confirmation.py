@@ -12,7 +12,7 @@ referrals expire after the variant's retention period and are deleted by houseke
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, delete, select, update
@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from dsp_backend.audit import service as audit_service
 from dsp_backend.auth.schemas import Actor, Role
 from dsp_backend.config import Settings
+from dsp_backend.database.core import as_utc
 from dsp_backend.outbox import service as outbox
 from dsp_backend.referrals import service as referral_service
-from dsp_backend.referrals.models import IdempotencyRecord, PendingReferral
+from dsp_backend.referrals.models import PendingReferral
 from dsp_backend.referrals.schemas import PendingRead, ReferralCreate, ReferralReceived
 from dsp_backend.register.models import RegisterEntry
 from dsp_backend.variants.schemas import Variant
@@ -41,10 +42,6 @@ def _digest(token: str) -> str:
 def new_reference() -> str:
     chars = "".join(secrets.choice(_ALPHABET) for _ in range(8))
     return f"REF-{chars[:4]}-{chars[4:]}"
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _email_of(referral: ReferralCreate) -> str | None:
@@ -145,17 +142,14 @@ def receive(
                 now=now,
             )
             answer = referral_service.Answer(RECEIVED, received.model_dump(mode="json"))
-            if idempotency_key is not None:
-                db_session.add(
-                    IdempotencyRecord(
-                        key=idempotency_key,
-                        request_hash=digest,
-                        status_code=answer.status_code,
-                        response=answer.body,
-                        entry_id=None,
-                        created_at=now,
-                    )
-                )
+            referral_service.remember(
+                db_session=db_session,
+                key=idempotency_key,
+                digest=digest,
+                answer=answer,
+                entry_id=None,
+                now=now,
+            )
     except IntegrityError:
         earlier = (
             referral_service.replay(db_session=db_session, key=idempotency_key, digest=digest)
@@ -183,7 +177,7 @@ def find(db_session: Session, token: str, now: datetime) -> PendingReferral | No
     pending = db_session.scalar(
         select(PendingReferral).where(PendingReferral.token_hash == _digest(token))
     )
-    if pending is None or _aware(pending.expires_at) <= now:
+    if pending is None or as_utc(pending.expires_at) <= now:
         return None
     return pending
 

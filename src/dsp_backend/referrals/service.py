@@ -68,6 +68,29 @@ def replay(*, db_session: Session, key: str, digest: str) -> Answer | None:
     return Answer(earlier.status_code, earlier.response)
 
 
+def remember(
+    *,
+    db_session: Session,
+    key: str | None,
+    digest: str,
+    answer: Answer,
+    entry_id: int | None,
+    now: datetime,
+) -> None:
+    """Keeps the first answer to an Idempotency-Key, so that a retry gets it back."""
+    if key is not None:
+        db_session.add(
+            IdempotencyRecord(
+                key=key,
+                request_hash=digest,
+                status_code=answer.status_code,
+                response=answer.body,
+                entry_id=entry_id,
+                created_at=now,
+            )
+        )
+
+
 def field_names(value: Any, prefix: str = "") -> Iterator[str]:
     """The dotted names of the fields given, for the audit log (names only, never values)."""
     if isinstance(value, dict):
@@ -280,17 +303,14 @@ def submit(
                 db_session=db_session, actor=actor, referral=referral, state=state, now=now
             )
             answer = Answer(CREATED, created.model_dump(mode="json"))
-            if idempotency_key is not None:
-                db_session.add(
-                    IdempotencyRecord(
-                        key=idempotency_key,
-                        request_hash=digest,
-                        status_code=answer.status_code,
-                        response=answer.body,
-                        entry_id=entry.id,
-                        created_at=now,
-                    )
-                )
+            remember(
+                db_session=db_session,
+                key=idempotency_key,
+                digest=digest,
+                answer=answer,
+                entry_id=entry.id,
+                now=now,
+            )
     except IntegrityError:
         earlier = (
             replay(db_session=db_session, key=idempotency_key, digest=digest)
