@@ -1,4 +1,5 @@
-"""The dsp-backend command line: migrate, serve, token create, drafts purge, housekeeping."""
+"""The dsp-backend command line: migrate, serve, token create, drafts purge, housekeeping,
+outbox send and status, meetings notify."""
 
 import argparse
 import sys
@@ -11,6 +12,7 @@ from dsp_backend.config import get_settings
 from dsp_backend.database import migrate as migrations
 from dsp_backend.database.core import get_sessionmaker, make_engine
 from dsp_backend.drafts import service as draft_service
+from dsp_backend.meetings import notifications
 from dsp_backend.outbox import service as outbox
 from dsp_backend.referrals import confirmation
 from dsp_backend.variants import service as variant_service
@@ -57,6 +59,52 @@ def _drafts_purge(_args: argparse.Namespace) -> int:
         deleted = draft_service.purge_expired(db_session=db_session, now=datetime.now(UTC))
         db_session.commit()
     print(f"deleted {deleted} expired referral draft(s)")
+    return 0
+
+
+def _outbox_send(_args: argparse.Namespace) -> int:
+    with get_sessionmaker()() as db_session:
+        sent, failed = outbox.send_due(
+            db_session=db_session, settings=get_settings(), now=datetime.now(UTC)
+        )
+    print(f"outbox: sent {sent} email(s), {failed} to retry")
+    return 0
+
+
+def _outbox_status(_args: argparse.Namespace) -> int:
+    """What waits and what keeps failing; exits 1 while a send is failing, for monitoring."""
+    with get_sessionmaker()() as db_session:
+        report = outbox.status(db_session=db_session)
+    print(f"outbox: {report.sent} sent, {report.waiting} waiting, {report.failing} failing")
+    for message in report.unsent:
+        tried = f"{message.attempts} attempt(s), last error {message.last_error}, next at "
+        print(
+            f"  #{message.id} {message.kind} about {message.about or '-'}: "
+            f"{tried if message.attempts else 'not tried yet, due at '}"
+            f"{message.next_attempt_at:%Y-%m-%d %H:%M}"
+        )
+    return 1 if report.failing else 0
+
+
+def _meetings_notify(_args: argparse.Namespace) -> int:
+    """The TCOs told of red, referrers of removal, managers of overdue actions: queued, then
+    sent with the rest of the outbox."""
+    settings, now = get_settings(), datetime.now(UTC)
+    variant = variant_service.load(settings.variant)
+    with get_sessionmaker()() as db_session:
+        queued, waiting = notifications.send_register_notifications(
+            db_session=db_session, actor=notifications.HOUSEKEEPING, settings=settings, now=now
+        )
+        escalations = notifications.escalate_overdue(
+            db_session=db_session, actor=notifications.HOUSEKEEPING, variant=variant, now=now
+        )
+        db_session.commit()
+        sent, failed = outbox.send_due(db_session=db_session, settings=settings, now=now)
+    print(
+        f"meetings: {len(queued)} notification(s) queued, {len(waiting)} with no address; "
+        f"{escalations.escalated} overdue action(s) escalated, {escalations.without_address} "
+        f"with no address; sent {sent} email(s), {failed} to retry"
+    )
     return 0
 
 
@@ -111,6 +159,23 @@ def parser() -> argparse.ArgumentParser:
     draft_commands = drafts.add_subparsers(dest="drafts_command", required=True)
     purge = draft_commands.add_parser("purge", help="delete every expired referral draft")
     purge.set_defaults(run=_drafts_purge)
+
+    mail = commands.add_parser("outbox", help="email waiting to be sent")
+    mail_commands = mail.add_subparsers(dest="outbox_command", required=True)
+    mail_commands.add_parser("send", help="send the email that is due").set_defaults(
+        run=_outbox_send
+    )
+    mail_commands.add_parser(
+        "status", help="counts of sent, waiting and failing email; exit 1 while one fails"
+    ).set_defaults(run=_outbox_status)
+
+    meetings = commands.add_parser("meetings", help="multi-agency meetings")
+    meeting_commands = meetings.add_subparsers(dest="meetings_command", required=True)
+    meeting_commands.add_parser(
+        "notify",
+        help="email the TCOs of red ratings, referrers of removals and managers of overdue "
+        "actions; safe to run as often as you like",
+    ).set_defaults(run=_meetings_notify)
 
     housekeeping = commands.add_parser(
         "housekeeping",

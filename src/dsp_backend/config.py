@@ -39,9 +39,14 @@ class Settings(BaseSettings):
     smtp_host: str = Field(default="", alias="DSP_SMTP_HOST")
     smtp_port: int = Field(default=25, alias="DSP_SMTP_PORT")
     smtp_starttls: bool = Field(default=False, alias="DSP_SMTP_STARTTLS")
+    # TLS from the first byte (SMTPS, usually port 465) rather than STARTTLS.
+    smtp_tls: bool = Field(default=False, alias="DSP_SMTP_TLS")
     smtp_username: str = Field(default="", alias="DSP_SMTP_USERNAME")
     smtp_password: str = Field(default="", alias="DSP_SMTP_PASSWORD")
     smtp_sender: str = Field(default="dsp-assistant@localhost", alias="DSP_SMTP_SENDER")
+    # Where the Transforming Care Officers are told of a red rating (001 s10): a team mailbox.
+    # Empty: the notification waits on the register as an open follow-up.
+    tco_email: str = Field(default="", alias="DSP_TCO_EMAIL")
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":

@@ -22,6 +22,9 @@ from dsp_backend.database.core import get_engine
 from dsp_backend.drafts.routes import router as drafts_router
 from dsp_backend.eligibility.routes import router as eligibility_router
 from dsp_backend.guard import RefuseUntypableText, SecurityHeaders
+from dsp_backend.meetings.routes import actions_router
+from dsp_backend.meetings.routes import router as meetings_router
+from dsp_backend.outbox.routes import router as outbox_router
 from dsp_backend.questionnaire.routes import router as questionnaire_router
 from dsp_backend.rating.routes import router as rating_router
 from dsp_backend.referrals.pages import router as confirmation_pages
@@ -87,6 +90,9 @@ def api_router() -> APIRouter:
     router.include_router(drafts_router)
     router.include_router(register_router)
     router.include_router(reports_router)
+    router.include_router(meetings_router)
+    router.include_router(actions_router)
+    router.include_router(outbox_router)
     return router
 
 
