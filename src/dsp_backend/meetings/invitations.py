@@ -47,6 +47,12 @@ def when(moment: datetime) -> str:
     return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}"
 
 
+# Letters with a stroke have no decomposition to a plain one.
+_STROKED: Final = str.maketrans(
+    {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ı": "i", "Ħ": "H", "ħ": "h"}
+)
+
+
 def _printable(text: str) -> str:
     """The PDF's built-in fonts carry Windows-1252; other letters lose their accents rather
     than the document failing (a name is still readable)."""
@@ -55,8 +61,8 @@ def _printable(text: str) -> str:
         try:
             char.encode("cp1252")
         except UnicodeEncodeError:
-            plain = unicodedata.normalize("NFKD", char).encode("cp1252", "ignore")
-            return plain.decode("cp1252") or "?"
+            plain = unicodedata.normalize("NFKD", char.translate(_STROKED))
+            return plain.encode("cp1252", "ignore").decode("cp1252") or "?"
         return char
 
     return "".join(one(char) for char in text)
@@ -101,6 +107,7 @@ def referral_lines(
 
 def referral_pdf(*, entry: RegisterEntry, mam: Mam, lines: Iterable[tuple[str, str]]) -> bytes:
     pdf = FPDF(format="A4")
+    pdf.core_fonts_encoding = "windows-1252"
     pdf.set_title(f"Referral {entry.dsp_id}")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
@@ -219,12 +226,7 @@ def send(
                 "The referral is no longer held for this person, so it cannot be attached."
             )
         lines = referral_lines(
-            {
-                **personal.form.get("answers", {}),
-            },
-            entry.referral_source,
-            variant,
-            now,
+            personal.form.get("answers", {}), entry.referral_source, variant, now
         )
         password = new_password()
         document = outbox.Attachment(

@@ -127,8 +127,8 @@ def _arrange(
     invitees: list[MamInvitee],
     now: datetime,
 ) -> Mam:
-    """A new MAM for the entry: the first, or a subsequent one that opens with the actions
-    still open (001 s13: "to include the existing action plan")."""
+    """A new MAM for the entry: the first, or a subsequent one that opens with the existing
+    action plan (001 s13: "to include the existing action plan")."""
     if entry.removed_at is not None:
         raise NotAllowed("This person has been removed from the pathway.")
     earlier = _open_mam(db_session, entry)
@@ -149,10 +149,18 @@ def _arrange(
         invitees=invitees,
     )
     if number > 1:
+        # The last MAM's plan whatever became of each action (its outcomes are recorded at
+        # this one), and any earlier action still open.
+        last = db_session.scalar(
+            select(Mam.id).where(Mam.entry_id == entry.id, Mam.number == number - 1)
+        )
         mam.existing_actions = list(
             db_session.scalars(
                 select(ActionItem)
-                .where(ActionItem.entry_id == entry.id, ActionItem.status == "open")
+                .where(
+                    ActionItem.entry_id == entry.id,
+                    (ActionItem.status == "open") | (ActionItem.mam_id == last),
+                )
                 .order_by(ActionItem.id)
             )
         )
