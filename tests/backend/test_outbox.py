@@ -1,13 +1,18 @@
 """The outbox sends email by SMTP (a real aiosmtpd server here, read back from its handler),
-keeps what could not be sent and retries it with back-off, and sends each message once."""
+plain or over TLS, with attachments; keeps what could not be sent, reports it and retries it
+with back-off, and sends each message once."""
 
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -247,3 +252,151 @@ def test_two_senders_at_once_send_each_message_once(
     assert errors == []
     assert len(mailbox.received) == 1
     assert sorted(results) == [(0, 0), (1, 0)]
+
+
+# --- attachments, TLS and the report (issue 11: "email, for real") ---
+
+
+def test_an_attachment_goes_with_its_message_and_is_not_kept_once_sent(
+    db_session: Session, port: int, now: datetime
+) -> None:
+    document = outbox.Attachment("referral-DSP-2345-6789.pdf", "application/pdf", b"%PDF-1.7 x")
+    message = outbox.enqueue(
+        db_session=db_session,
+        kind="mam_invitation",
+        about="DSP-2345-6789",
+        to_address=TO,
+        subject="Multi-agency meeting for DSP-2345-6789",
+        body="The referral is attached.",
+        attachments=[document],
+        now=now,
+    )
+    password = outbox.enqueue(
+        db_session=db_session,
+        kind="mam_password",
+        about="DSP-2345-6789",
+        to_address=TO,
+        subject="Password for the meeting papers for DSP-2345-6789",
+        body="The password is abcdEFGH23456789",
+        erase_once_sent=True,
+        now=now,
+    )
+    db_session.commit()
+    with SmtpServer(port) as mailbox:
+        assert outbox.send_due(db_session=db_session, settings=settings_for(port), now=now) == (
+            2,
+            0,
+        )
+    (invitation,) = [e for _, e in mailbox.received if "Password" not in e["Subject"]]
+    (attached,) = list(invitation.iter_attachments())
+    assert attached.get_filename() == document.filename
+    assert attached.get_content_type() == "application/pdf"
+    assert attached.get_content() == document.content
+    db_session.refresh(message)
+    db_session.refresh(password)
+    assert message.attachments == [] and message.body == "The referral is attached."
+    assert password.body == ""  # the password is not kept once it has gone
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, made by the openssl command line."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command line makes the test certificate")
+    return _certificate(tmp_path)
+
+
+class TlsSmtpServer(SmtpServer):
+    """The same mailbox behind TLS: STARTTLS required, or TLS from the first byte."""
+
+    def __init__(self, port: int, certificate: tuple[Path, Path], *, implicit: bool) -> None:
+        super().__init__(port)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*certificate)
+        tls: dict[str, Any] = (
+            {"ssl_context": context}
+            if implicit
+            else {"tls_context": context, "require_starttls": True}
+        )
+        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=port, **tls)
+
+
+@pytest.mark.parametrize("implicit", [False, True], ids=["starttls", "tls"])
+def test_email_goes_over_tls_to_a_server_whose_certificate_is_trusted(
+    db_session: Session,
+    port: int,
+    now: datetime,
+    certificate: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    implicit: bool,
+) -> None:
+    """DSP_SMTP_STARTTLS or DSP_SMTP_TLS: the server's certificate is checked, so a server the
+    system does not trust gets nothing and the message waits to be retried."""
+    message = queue(db_session, now)
+    settings = get_settings().model_copy(
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "smtp_starttls": not implicit,
+            "smtp_tls": implicit,
+        }
+    )
+    with TlsSmtpServer(port, certificate, implicit=implicit) as mailbox:
+        assert outbox.send_due(db_session=db_session, settings=settings, now=now) == (0, 1)
+        assert mailbox.received == []
+        db_session.refresh(message)
+        assert message.last_error == "SSLCertVerificationError"
+        # Trusted (as an operator would install their server's authority): sent.
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+        later = aware(message.next_attempt_at)
+        assert outbox.send_due(db_session=db_session, settings=settings, now=later) == (1, 0)
+    assert [email["Subject"] for _, email in mailbox.received] == [SUBJECT]
+
+
+def test_the_report_counts_sent_waiting_and_failing_without_addresses(
+    db_session: Session, port: int, now: datetime
+) -> None:
+    before = outbox.status(db_session=db_session)
+    failing = queue(db_session, now)
+    outbox.send_due(db_session=db_session, settings=settings_for(port), now=now)  # refused
+    waiting = queue(db_session, now + timedelta(minutes=30))
+    report = outbox.status(db_session=db_session)
+    assert (report.waiting, report.failing) == (before.waiting + 2, before.failing + 1)
+    rows = {row.id: row for row in report.unsent}
+    assert rows[failing.id].attempts == 1
+    assert rows[failing.id].last_error == "ConnectionRefusedError"
+    assert rows[waiting.id].attempts == 0
+    assert TO not in report.model_dump_json() and SUBJECT not in report.model_dump_json()
+    with SmtpServer(port) as _mailbox:
+        outbox.send_due(
+            db_session=db_session, settings=settings_for(port), now=now + timedelta(hours=2)
+        )
+    report = outbox.status(db_session=db_session)
+    assert report.sent == before.sent + 2 and report.failing == before.failing
