@@ -1,8 +1,6 @@
-"""Families' questions and who to contact.
-
-Answers are the easy-read content (easy_read); the variant, its contacts and the rule that turns a
-place into an area are the register service's. Every family question intent is `ask_` + a topic
-id, and each answer ends with the topic's follow-up buttons, so nobody has to know what to type.
+"""Who to contact, for families: the register service finds the contacts for the place a person
+names. The answers are easy-read topics (easy_read); their follow-ups are buttons, so nobody has
+to know what to type. Families' questions are the question bank's (actions/questions.py).
 """
 
 import json
@@ -17,7 +15,6 @@ from actions import register_client
 
 INTENT_PREFIX = "ask_"
 CONTACT_TOPICS = ("who_to_contact", "talk_to_someone")
-SELF_REFERRAL_TOPIC = "self_referral"
 
 # Conversation glue, in the same easy-read style as the content: short, one idea a line.
 UNAVAILABLE = "Sorry, I cannot get that information just now.\nPlease try again in a few minutes."
@@ -26,8 +23,6 @@ SEVERAL_PLACES = "That could be more than one place."
 NOT_FOUND = "Sorry, I could not find that place in {variant}."
 POSTCODE_HINT = "That postcode is usually in {area}."
 POSTCODE_CHECK = "If you live somewhere else, tell me your town."
-START_SELF_REFERRAL = "Start my referral"
-ASK_A_WORKER = "You could ask a GP, a teacher at school, a social worker, a nurse or a keyworker."
 
 
 def intent_of(tracker: Tracker) -> str | None:
@@ -43,12 +38,20 @@ def topic_for(intent: str | None) -> str | None:
     return topic if topic in easy_read.topics() else None
 
 
+def question_payload(question_id: str) -> str:
+    """A button that asks the question bank's question `question_id` (actions/questions.py)."""
+    return "/faq" + json.dumps({"question": question_id})
+
+
 def payload_for(follow_up: easy_read.FollowUp) -> str:
-    """A follow-up topic is asked with its intent; the emergency topic is the crisis intent."""
+    """A contact topic is asked with its intent, the emergency topic is the crisis intent, and any
+    other topic is a question of the bank."""
     if follow_up.topic == easy_read.EMERGENCY_TOPIC:
         return "/crisis"
-    if follow_up.topic is not None:
+    if follow_up.topic in CONTACT_TOPICS:
         return f"/{INTENT_PREFIX}{follow_up.topic}"
+    if follow_up.topic is not None:
+        return question_payload(follow_up.topic)
     return f"/{follow_up.intent}"
 
 
@@ -88,35 +91,6 @@ def place_in_message(tracker: Tracker) -> str | None:
     if intent_of(tracker) == "inform_place" and text and not text.startswith("/"):
         return text
     return None
-
-
-class ActionAnswerFamilyQuestion(Action):
-    """Answers `ask_<topic>` from the easy-read topic, for the deployment's variant."""
-
-    def name(self) -> str:
-        return "action_answer_family_question"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        topic = topic_for(intent_of(tracker))
-        if topic is None:
-            dispatcher.utter_message(response="utter_default")
-            return []
-        try:
-            variant = await register_client.get_variant()
-        except (register_client.RegisterUnavailable, register_client.RegisterRejected):
-            say(dispatcher, [UNAVAILABLE])
-            return []
-        lines = easy_read.answer(topic, variant["id"], contacts=variant["contacts"])
-        buttons = follow_up_buttons(topic, variant["id"])
-        if topic == SELF_REFERRAL_TOPIC:
-            if variant["self_referral"]:
-                buttons.insert(0, {"title": START_SELF_REFERRAL, "payload": "/start_self_referral"})
-            else:
-                lines.append(ASK_A_WORKER)
-        say(dispatcher, lines, buttons)
-        return []
 
 
 class ActionFindContact(Action):

@@ -23,9 +23,9 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 import easy_read
-from actions import register_client
+from actions import questions, register_client
 from actions.family import follow_up_buttons, intent_of
-from actions.safety import emergency_text
+from actions.safety import say_emergency
 
 ANSWER: Final = "referral_answer"
 ANSWERS: Final = "referral_answers"
@@ -56,6 +56,21 @@ _NOW = re.compile(
     r"\b(right now|now|tonight|at the moment|currently|this minute|as we speak)\b", re.I
 )
 _FREE_TEXT: Final = frozenset({"text"})
+# A message put as a question, not an answer: it ends with "?" or opens with a question word.
+_ASKING = re.compile(
+    r"\?\s*$|^\W*(what|what's|whats|how|who|when|why|where|which|can|could|does|do|is|are|"
+    r"will|would|should|shall|has|have|if)\b",
+    re.I,
+)
+
+
+def emergency_in_answer(message: dict[str, Any], free_text: bool) -> bool:
+    """Whether an answer inside the referral gets the emergency routes: danger happening now, or
+    (to a question that is not free text) the crisis rules' own match."""
+    if ((message.get("intent") or {}).get("name")) != "crisis":
+        return False
+    now = bool(_NOW.search(str(message.get("text") or "")))
+    return now or (bool(message.get("crisis_rule")) and not free_text)
 
 
 def _say(
@@ -105,7 +120,10 @@ class ActionReferralStart(Action):
         if intent == "nlu_fallback":
             intent = _referral_meant(tracker)
             if intent is None:
-                dispatcher.utter_message(response="utter_default")
+                bank = questions.Bank(domain)
+                await questions.suggest(
+                    dispatcher, bank, text, tracker.get_slot(questions.AUDIENCE)
+                )
                 return [SlotSet(STARTED, False)]
         source = SELF if intent == "start_self_referral" else "professional"
         try:
@@ -136,6 +154,9 @@ class ActionReferralStart(Action):
             SlotSet(NEXT, found),
             SlotSet(KEY, f"referral-{uuid.uuid4()}"),
             SlotSet(STARTED, True),
+            SlotSet(
+                questions.AUDIENCE, questions.FAMILY if source == SELF else questions.PROFESSIONAL
+            ),
         ]
 
 
@@ -225,17 +246,26 @@ class ValidateReferralForm(FormValidationAction):
             # classifier's guess alone gets them only when the message is no answer.
             crisis = intent_of(tracker) == "crisis"
             free_text = question is not None and question["type"] in _FREE_TEXT
-            by_rule = bool((tracker.latest_message or {}).get("crisis_rule"))
-            warned = crisis and bool(_NOW.search(text) or (by_rule and not free_text))
+            warned = emergency_in_answer(tracker.latest_message or {}, free_text)
             if warned:
-                dispatcher.utter_message(text=emergency_text())
+                say_emergency(dispatcher)
                 if not free_text:  # danger now is no answer to a choice: ask it again
                     return {ANSWER: None, CLARIFIED: None}
+            if not warned and intent_of(tracker) == questions.RETRIEVAL and _ASKING.search(text):
+                # A question from the bank in the middle: answered, then the same question again.
+                bank = questions.Bank(domain)
+                audience = questions.FAMILY if source == SELF else questions.PROFESSIONAL
+                question_id = questions.chosen_question(tracker)
+                if question_id in bank:
+                    await questions.answer_question(dispatcher, bank, question_id, audience)
+                else:
+                    await questions.suggest(dispatcher, bank, text, audience)
+                return {ANSWER: None, CLARIFIED: None}
             if _CHANGE.match(text) and asked != SUMMARY:
                 asked = SUMMARY
             read = await register_client.interpret(asked, text, answers, source)
             if crisis and not warned and not read["understood"]:
-                dispatcher.utter_message(text=emergency_text())
+                say_emergency(dispatcher)
             if read["action"] == "submit":
                 return await self.submit(dispatcher, tracker, answers, source)
             if read["message"]:

@@ -18,6 +18,12 @@ def emergency_text() -> str:
     return "\n".join(easy_read.answer(easy_read.EMERGENCY_TOPIC, None))
 
 
+def say_emergency(dispatcher: CollectingDispatcher) -> None:
+    """The emergency routes, marked as an emergency: the chat page shows them as one, with the
+    numbers as links that call."""
+    dispatcher.utter_message(text=emergency_text(), json_message={"emergency": True})
+
+
 def carry_on_buttons() -> list[dict[str, str]]:
     return [
         {"title": follow_up.title, "payload": f"/{follow_up.intent}"}
@@ -32,7 +38,7 @@ class ActionCrisisRoutes(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        dispatcher.utter_message(text=emergency_text())
+        say_emergency(dispatcher)
         if tracker.active_loop_name is None:
             offer = "\n".join(easy_read.answer(easy_read.CARRY_ON_TOPIC, None))
             dispatcher.utter_message(text=offer, buttons=carry_on_buttons())

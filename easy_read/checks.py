@@ -152,3 +152,16 @@ def reading_ease(messages: Sequence[str]) -> float:
     sentence_count = max(1, textstat.sentence_count(text))
     syllable_count = sum(syllables(word) for word in words(text))
     return 206.835 - 1.015 * word_count / sentence_count - 84.6 * syllable_count / word_count
+
+
+def problems(messages: Sequence[str], glossary: Mapping[str, Term]) -> list[str]:
+    """Every way the messages break the easy-read rules above, named (empty when they pass)."""
+    found = [f"long sentence: {s}" for s in long_sentences(messages)]
+    if mean_words(messages) > MAX_MEAN_WORDS:
+        found.append(f"mean sentence length {mean_words(messages):.1f} words")
+    found += [f"second idea: {s}" for s in second_ideas(messages)]
+    found += [f"number in words: {s}" for s in number_words(messages)]
+    found += [f"unexplained term: {t}" for t in unexplained_terms(messages, glossary)]
+    if reading_ease(messages) < MIN_READING_EASE:
+        found.append(f"reading ease {reading_ease(messages):.0f}")
+    return found

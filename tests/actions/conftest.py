@@ -123,3 +123,16 @@ def tracker(
             "latest_action_name": None,
         }
     )
+
+
+def load_domain() -> dict[str, Any]:
+    """The domain as Rasa sends it to the action server: every file under bot/domain merged."""
+    import yaml
+
+    merged: dict[str, Any] = {"intents": [], "responses": {}, "slots": {}}
+    for path in sorted((ROOT / "bot" / "domain").glob("*.yml")):
+        part = yaml.safe_load(path.read_text("utf-8")) or {}
+        merged["intents"] += part.get("intents") or []
+        merged["responses"].update(part.get("responses") or {})
+        merged["slots"].update(part.get("slots") or {})
+    return merged

@@ -9,6 +9,9 @@ class ChatButton(BaseModel):
 class ChatReply(BaseModel):
     text: str = ""
     buttons: list[ChatButton] = []
+    emergency: bool = Field(
+        default=False, description="the emergency routes: the page shows them as an emergency"
+    )
 
 
 class ChatRequest(BaseModel):

@@ -99,9 +99,12 @@ async def send_to_rasa(
         ),
         None,
     )
-    messages = [
-        {"text": reply.get("text", ""), "buttons": reply.get("buttons", [])}
-        for reply in replies
-        if reply.get("text") or reply.get("buttons")
-    ]
+    messages: list[dict[str, Any]] = []
+    for reply in replies:
+        custom = reply.get("custom")
+        if isinstance(custom, dict) and custom.get("emergency") and messages:
+            # Rasa sends a message's custom part after its text: it marks that text.
+            messages[-1]["emergency"] = True
+        if reply.get("text") or reply.get("buttons"):
+            messages.append({"text": reply.get("text", ""), "buttons": reply.get("buttons", [])})
     return messages, asking

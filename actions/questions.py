@@ -1,0 +1,324 @@
+"""The question bank: what families, the person and professionals ask, answered for who is asking.
+
+Every bank question is the retrieval intent `faq/<id>` (Rasa's ResponseSelector picks the id).
+Its professional answer is the domain response `utter_faq/<id>` (bot/domain/questions.yml), one
+variation per variant where the documents differ; its easy-read answer is the easy_read topic of
+the same id. A response whose `custom` says `answer: easy_read` marks a question answered only in
+easy read. Families get easy read, professionals plain English; a question with one answer gives
+it to everybody. Who is asking is known from the conversation, read from the message ("my son",
+"my patient"), or asked once.
+
+When the classifier is unsure, the bank is searched (TF-IDF over each question's phrasings, title
+and answer) and the three nearest questions are offered; only after that a person to talk to.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+import easy_read
+from actions import register_client
+from actions.family import CONTACT_TOPICS, UNAVAILABLE, follow_up_buttons, question_payload
+
+RETRIEVAL: Final = "faq"
+RESPONSE_PREFIX: Final = f"utter_{RETRIEVAL}/"
+QUESTION_ENTITY: Final = "question"
+AUDIENCE: Final = "audience"
+AUDIENCE_ASKED: Final = "audience_asked"
+PENDING: Final = "pending_question"
+FAMILY: Final = "family"
+PROFESSIONAL: Final = "professional"
+# Below this the ResponseSelector's choice is a guess: the nearest questions are offered instead.
+SELECTOR_MIN: Final = 0.5
+SUGGESTIONS: Final = 3
+# A TF-IDF similarity under this is no resemblance worth offering.
+SEARCH_MIN: Final = 0.2
+NLU_DIR: Final = Path(__file__).resolve().parents[1] / "data" / "nlu"
+
+_FAMILY_WORDS = re.compile(
+    r"\b(my|our) (son|daughter|child|kid|boy|girl|brother|sister|grandson|granddaughter|"
+    r"nephew|niece|mum|mom|dad|husband|wife|partner|family)\b|\bi'?m (his|her|their) "
+    r"(mum|mom|mother|dad|father|parent|carer|nan|gran|sister|brother)\b|\b(myself|me)\b\W*$",
+    re.I,
+)
+_PROFESSIONAL_WORDS = re.compile(
+    r"\bmy (patient|client|service user|caseload|case load|pupil|student)s?\b|"
+    r"\b(young person|child|person|cyp|family|families) (i|we) (support|work with|care for|see)\b|"
+    r"\bi'?m an? (nurse|social worker|sw|gp|doctor|teacher|senco|psychiatrist|psychologist|"
+    r"keyworker|key worker|practitioner|clinician|commissioner|therapist|professional)\b|"
+    r"\b(as|am) an? (nurse|social worker|gp|doctor|teacher|senco|professional|clinician)\b|"
+    r"\b(referrer|on my caseload|our team|our service|my team)\b",
+    re.I,
+)
+
+
+def audience_in(text: str) -> str | None:
+    """Who is asking, when the words say so: "my son" is family, "my patient" a professional."""
+    if _PROFESSIONAL_WORDS.search(text):
+        return PROFESSIONAL
+    if _FAMILY_WORDS.search(text):
+        return FAMILY
+    return None
+
+
+@dataclass(frozen=True)
+class Answer:
+    lines: list[str]
+    buttons: list[dict[str, str]]
+
+
+class Bank:
+    """The bank as the domain and the easy-read content hold it."""
+
+    def __init__(self, domain: DomainDict) -> None:
+        responses = domain.get("responses") or {}
+        self.professional: dict[str, list[dict[str, Any]]] = {
+            key[len(RESPONSE_PREFIX) :]: variations
+            for key, variations in responses.items()
+            if key.startswith(RESPONSE_PREFIX)
+        }
+        self.ids = sorted(self.professional)
+        self._topics = set(easy_read.topics())
+
+    def __contains__(self, question_id: object) -> bool:
+        return question_id in self.professional
+
+    def has_easy_read(self, question_id: str) -> bool:
+        return question_id in self._topics
+
+    def has_plain(self, question_id: str) -> bool:
+        return any(v.get("text") for v in self.professional.get(question_id, []))
+
+    def audience_matters(self, question_id: str) -> bool:
+        return self.has_easy_read(question_id) and self.has_plain(question_id)
+
+    def _variation(self, question_id: str, variant_id: str | None) -> dict[str, Any]:
+        """The variation whose condition names the variant, else the one without a condition."""
+        variations = [v for v in self.professional.get(question_id, []) if v.get("text")]
+        for variation in variations:
+            for condition in variation.get("condition") or []:
+                if condition.get("name") == "variant" and condition.get("value") == variant_id:
+                    return variation
+        plain = [v for v in variations if not v.get("condition")]
+        return (plain or variations)[0]
+
+    def title(self, question_id: str, audience: str | None, variant_id: str | None) -> str:
+        if self.has_easy_read(question_id) and (
+            audience != PROFESSIONAL or not self.has_plain(question_id)
+        ):
+            # A question's title hardly differs by variant: any variant's will do when unknown.
+            return easy_read.title(question_id, variant_id or easy_read.variants()[0])
+        return str(self._variation(question_id, variant_id)["metadata"]["question"])
+
+    def answer(
+        self, question_id: str, audience: str | None, variant: dict[str, Any] | None
+    ) -> Answer:
+        variant_id = variant["id"] if variant else None
+        easy = self.has_easy_read(question_id) and variant is not None
+        if easy and (audience != PROFESSIONAL or not self.has_plain(question_id)):
+            assert variant is not None
+            lines = easy_read.answer(question_id, variant_id, contacts=variant["contacts"])
+            return Answer(lines, follow_up_buttons(question_id, variant_id))
+        variation = self._variation(question_id, variant_id)
+        ups = [str(u) for u in (variation.get("metadata") or {}).get("follow_ups", [])]
+        return Answer([str(variation["text"])], self.buttons(ups, audience, variant_id))
+
+    def buttons(
+        self, ids: list[str], audience: str | None, variant_id: str | None
+    ) -> list[dict[str, str]]:
+        """A button for each question of the bank (or contact topic) named."""
+        buttons = []
+        for question_id in ids:
+            if question_id in self:
+                title = self.title(question_id, audience, variant_id)
+                buttons.append({"title": title, "payload": question_payload(question_id)})
+            elif question_id in CONTACT_TOPICS:
+                title = easy_read.title(question_id, variant_id or easy_read.variants()[0])
+                buttons.append({"title": title, "payload": f"/ask_{question_id}"})
+        return buttons
+
+    def documents(self) -> list[tuple[str, str]]:
+        """(id, text) rows to search: titles, answers and the phrasings the classifier learnt."""
+        rows: list[tuple[str, str]] = []
+        for question_id in self.ids:
+            for variation in self.professional[question_id]:
+                metadata = variation.get("metadata") or {}
+                if metadata.get("question"):
+                    rows.append((question_id, str(metadata["question"])))
+            if self.has_easy_read(question_id):
+                for variant_id in easy_read.variants():
+                    rows.append((question_id, easy_read.title(question_id, variant_id)))
+        rows.extend((q, text) for q, text in _phrasings() if q in self.professional)
+        return rows
+
+
+@lru_cache(maxsize=1)
+def _phrasings() -> tuple[tuple[str, str], ...]:
+    """Every `faq/<id>` example in the NLU data, as (id, text)."""
+    found: list[tuple[str, str]] = []
+    for path in sorted(NLU_DIR.glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for block in data.get("nlu") or []:
+            intent = str(block.get("intent") or "")
+            if not intent.startswith(f"{RETRIEVAL}/"):
+                continue
+            question_id = intent.split("/", 1)[1]
+            for line in str(block.get("examples") or "").splitlines():
+                text = line.strip().removeprefix("- ").strip()
+                if text:
+                    found.append((question_id, text))
+    return tuple(found)
+
+
+class _Search:
+    """TF-IDF over character n-grams (typos and fragments still match), nearest row per id."""
+
+    def __init__(self, rows: list[tuple[str, str]]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.ids = [question_id for question_id, _ in rows]
+        self.vectorizer = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=True
+        )
+        self.matrix = self.vectorizer.fit_transform([text for _, text in rows])
+
+    def nearest(self, text: str, count: int = SUGGESTIONS) -> list[str]:
+        scores = (self.matrix @ self.vectorizer.transform([text]).T).toarray().ravel()
+        best: dict[str, float] = {}
+        for question_id, score in zip(self.ids, scores, strict=True):
+            best[question_id] = max(best.get(question_id, 0.0), float(score))
+        ranked = sorted(best.items(), key=lambda item: item[1], reverse=True)
+        return [question_id for question_id, score in ranked[:count] if score >= SEARCH_MIN]
+
+
+_SEARCHES: dict[tuple[str, ...], _Search] = {}
+
+
+def nearest_questions(bank: Bank, text: str) -> list[str]:
+    key = tuple(bank.ids)
+    if key not in _SEARCHES:
+        _SEARCHES.clear()
+        _SEARCHES[key] = _Search(bank.documents())
+    return _SEARCHES[key].nearest(text)
+
+
+def chosen_question(tracker: Tracker) -> str | None:
+    """The question a button names, or the ResponseSelector's confident choice."""
+    message = tracker.latest_message or {}
+    for entity in message.get("entities") or []:
+        if entity.get("entity") == QUESTION_ENTITY and entity.get("value"):
+            return str(entity["value"])
+    if ((message.get("intent") or {}).get("name")) != RETRIEVAL:
+        return None
+    response = ((message.get("response_selector") or {}).get(RETRIEVAL) or {}).get("response") or {}
+    key = str(response.get("intent_response_key") or "")
+    if not key.startswith(f"{RETRIEVAL}/") or float(response.get("confidence") or 0) < SELECTOR_MIN:
+        return None
+    return key.split("/", 1)[1]
+
+
+def text_of(tracker: Tracker) -> str:
+    return str((tracker.latest_message or {}).get("text") or "")
+
+
+async def _variant() -> dict[str, Any] | None:
+    try:
+        return await register_client.get_variant_cached()
+    except (register_client.RegisterUnavailable, register_client.RegisterRejected):
+        return None
+
+
+async def answer_question(
+    dispatcher: CollectingDispatcher, bank: Bank, question_id: str, audience: str | None
+) -> None:
+    """Says the answer for the audience, with its follow-up questions as buttons."""
+    variant = await _variant()
+    if variant is None and not bank.has_plain(question_id):
+        dispatcher.utter_message(text=UNAVAILABLE)  # the easy-read answer needs the variant
+        return
+    answer = bank.answer(question_id, audience, variant)
+    buttons = answer.buttons
+    if question_id == "self_referral" and variant and variant["self_referral"]:
+        buttons.insert(0, {"title": "Start my referral", "payload": "/start_self_referral"})
+    dispatcher.utter_message(text="\n".join(answer.lines), buttons=buttons)
+
+
+async def suggest(
+    dispatcher: CollectingDispatcher, bank: Bank, text: str, audience: str | None
+) -> None:
+    """ "Did you mean ...?" with the nearest questions; a person to talk to when none is near."""
+    variant = await _variant()
+    variant_id = variant["id"] if variant else None
+    near = nearest_questions(bank, text) if text and not text.startswith("/") else []
+    if near:
+        buttons = bank.buttons(near, audience, variant_id)
+        buttons.append({"title": "None of these", "payload": "/ask_talk_to_someone"})
+        dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
+    else:
+        dispatcher.utter_message(response="utter_default")
+
+
+class ActionAnswerQuestion(Action):
+    """Answers a bank question (typed, or a button), for who is asking."""
+
+    def name(self) -> str:
+        return "action_answer_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        bank = Bank(domain)
+        text = text_of(tracker)
+        told = _told_audience(tracker)
+        audience = told or tracker.get_slot(AUDIENCE) or audience_in(text)
+        question_id = chosen_question(tracker)
+        if question_id is None and told:
+            question_id = tracker.get_slot(PENDING)
+        events: list[EventType] = [SlotSet(PENDING, None)]
+        if audience:
+            events.append(SlotSet(AUDIENCE, audience))
+        if question_id is None or question_id not in bank:
+            await suggest(dispatcher, bank, text, audience)
+            return events
+        if audience is None and bank.audience_matters(question_id):
+            if not tracker.get_slot(AUDIENCE_ASKED):
+                dispatcher.utter_message(response="utter_ask_audience")
+                return [SlotSet(PENDING, question_id), SlotSet(AUDIENCE_ASKED, True)]
+            audience = FAMILY  # asked once already: easy read suits everybody
+        await answer_question(dispatcher, bank, question_id, audience)
+        return events
+
+
+def _told_audience(tracker: Tracker) -> str | None:
+    """The answer to "who is asking?": a button's entity, or the words typed."""
+    message = tracker.latest_message or {}
+    if ((message.get("intent") or {}).get("name")) != "tell_audience":
+        return None
+    for entity in message.get("entities") or []:
+        if entity.get("entity") == AUDIENCE and entity.get("value") in (FAMILY, PROFESSIONAL):
+            return str(entity["value"])
+    return audience_in(text_of(tracker)) or FAMILY
+
+
+class ActionDefaultFallback(Action):
+    """The classifier was unsure, or nothing else fits: the nearest questions, then a person."""
+
+    def name(self) -> str:
+        return "action_default_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        bank = Bank(domain)
+        await suggest(dispatcher, bank, text_of(tracker), tracker.get_slot(AUDIENCE))
+        return []

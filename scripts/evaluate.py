@@ -1,0 +1,177 @@
+"""Measures the trained assistant on held-out sets it never trained on (tests/heldout/): the question
+bank (does a paraphrase get the right answer?) and the crisis net (first messages, and free-text
+answers inside a referral), deciding exactly as the actions decide (actions/questions.py,
+actions/referral.py).
+
+Run in the bot environment: python scripts/evaluate.py MODEL OUT_JSON [--gate]
+With --gate it exits non-zero when answer accuracy is under 0.90 or crisis recall under 1.0.
+scripts/eval_report.py (backend environment) adds the easy-read checks and writes the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import platform
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+HELDOUT = ROOT / "tests" / "heldout"
+MIN_ANSWER_ACCURACY = 0.90
+MIN_CRISIS_RECALL = 1.0
+
+
+def heldout_questions() -> list[tuple[str, str]]:
+    data = yaml.safe_load((HELDOUT / "questions.yml").read_text(encoding="utf-8"))
+    pairs = []
+    for block in data["nlu"]:
+        question_id = str(block["intent"]).split("/", 1)[1]
+        for line in str(block["examples"]).splitlines():
+            text = line.strip().removeprefix("- ").strip()
+            if text:
+                pairs.append((question_id, text))
+    return pairs
+
+
+def _tracker(parsed: dict[str, Any]) -> Any:
+    from rasa_sdk import Tracker
+
+    return Tracker("eval", {}, parsed, [], False, None, {}, "action_listen")
+
+
+async def evaluate(model: Path) -> dict[str, Any]:
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    from actions import questions, referral
+
+    configure_structlog(logging.WARNING)  # Rasa's debug lines would print every message's text
+    agent = Agent.load(str(model))
+    assert agent.domain is not None
+    bank = questions.Bank(agent.domain.as_dict())
+
+    answered: list[dict[str, Any]] = []
+    for expected, text in heldout_questions():
+        parsed = await agent.parse_message(text)
+        chosen = questions.chosen_question(_tracker(parsed))
+        offered = [] if chosen else questions.nearest_questions(bank, text)
+        answered.append(
+            {
+                "expected": expected,
+                "text": text,
+                "chosen": chosen,
+                "offered": offered,
+                "intent": parsed["intent"]["name"],
+            }
+        )
+    right = sum(a["chosen"] == a["expected"] for a in answered)
+    offered_right = sum(not a["chosen"] and a["expected"] in a["offered"] for a in answered)
+    confusion = Counter(
+        (a["expected"], a["chosen"] or f"(unsure: {a['intent']})")
+        for a in answered
+        if a["chosen"] != a["expected"]
+    )
+    per_question: dict[str, list[int]] = {}
+    for a in answered:
+        counts = per_question.setdefault(a["expected"], [0, 0])
+        counts[0] += a["chosen"] == a["expected"]
+        counts[1] += 1
+
+    crisis_set = yaml.safe_load((HELDOUT / "crisis.yml").read_text(encoding="utf-8"))
+
+    async def parse(text: str) -> dict[str, Any]:
+        return dict(await agent.parse_message(text))
+
+    async def is_crisis(text: str) -> bool:
+        return bool((await parse(text))["intent"]["name"] == "crisis")
+
+    missed = [t for t in crisis_set["crisis"] if not await is_crisis(t)]
+    false_alarms = [t for t in crisis_set["not_crisis"] if await is_crisis(t)]
+    record_only = crisis_set["referral_answers_record_only"]
+    danger_now = crisis_set["referral_answers_danger_now"]
+    interrupted = [
+        t for t in record_only if referral.emergency_in_answer(await parse(t), free_text=True)
+    ]
+    unwarned = [
+        t for t in danger_now if not referral.emergency_in_answer(await parse(t), free_text=True)
+    ]
+    questions_total = len(answered)
+    return {
+        "model": str(model.relative_to(ROOT) if model.is_relative_to(ROOT) else model),
+        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        "questions": {
+            "bank_questions": len(bank.ids),
+            "heldout_questions": len(per_question),
+            "heldout_paraphrases": questions_total,
+            "answer_accuracy": right / questions_total,
+            "offered_when_unsure": offered_right / questions_total,
+            "answered_or_offered": (right + offered_right) / questions_total,
+            "confusion": [
+                {"expected": e, "got": g, "count": n} for (e, g), n in confusion.most_common()
+            ],
+            "per_question": {
+                q: {"right": r, "of": n} for q, (r, n) in sorted(per_question.items())
+            },
+            "wrong": [a for a in answered if a["chosen"] != a["expected"]],
+        },
+        "crisis": {
+            "crisis_messages": len(crisis_set["crisis"]),
+            "look_alikes": len(crisis_set["not_crisis"]),
+            "recall": 1 - len(missed) / len(crisis_set["crisis"]),
+            "false_alarm_rate": len(false_alarms) / len(crisis_set["not_crisis"]),
+            "missed": missed,
+            "false_alarms": false_alarms,
+            "referral_record_only": len(record_only),
+            "referral_interrupted": interrupted,
+            "referral_danger_now": len(danger_now),
+            "referral_danger_now_recall": 1 - len(unwarned) / len(danger_now),
+            "referral_unwarned": unwarned,
+        },
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("model", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--gate", action="store_true", help="fail under the thresholds")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    started = time.monotonic()
+    report = asyncio.run(evaluate(args.model.resolve()))
+    report["seconds"] = round(time.monotonic() - started, 1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    q, c = report["questions"], report["crisis"]
+    print(
+        f"held-out questions: answer accuracy {q['answer_accuracy']:.1%} over "
+        f"{q['heldout_paraphrases']} paraphrases of {q['heldout_questions']} questions "
+        f"(offered when unsure: {q['offered_when_unsure']:.1%} more)\n"
+        f"held-out crisis set: recall {c['recall']:.1%} over {c['crisis_messages']}, false alarms "
+        f"{c['false_alarm_rate']:.1%} over {c['look_alikes']}; inside a referral: "
+        f"{len(c['referral_interrupted'])} of {c['referral_record_only']} records interrupted, "
+        f"danger now warned {c['referral_danger_now_recall']:.1%}"
+    )
+    for text in c["missed"]:
+        print(f"  crisis missed: {text}")
+    failed = q["answer_accuracy"] < MIN_ANSWER_ACCURACY or c["recall"] < MIN_CRISIS_RECALL
+    if args.gate and failed:
+        print(
+            f"FAILED: answer accuracy must be at least {MIN_ANSWER_ACCURACY:.0%} and crisis "
+            f"recall {MIN_CRISIS_RECALL:.0%}"
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

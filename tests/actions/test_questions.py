@@ -1,0 +1,272 @@
+"""The question bank against a real register service: families get easy read, professionals plain
+English, who is asking is read or asked once, an unsure message gets the nearest questions. The
+bank's completeness (every question has an answer, enough of both kinds) is checked here too."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+import easy_read
+from actions import questions
+from tests.actions.conftest import RegisterService, load_domain, start_register_service, tracker
+
+pytestmark = pytest.mark.anyio
+
+ROOT = Path(__file__).resolve().parents[2]
+DOMAIN = load_domain()
+BANK = questions.Bank(DOMAIN)
+
+
+def nlu_question_ids() -> set[str]:
+    return {question_id for question_id, _ in questions._phrasings()}
+
+
+def asked(
+    question_id: str | None = None,
+    text: str = "",
+    *,
+    confidence: float = 0.9,
+    intent: str = "faq",
+    slots: dict[str, Any] | None = None,
+    entities: list[dict[str, Any]] | None = None,
+) -> Tracker:
+    """A message as Rasa parses it: the ResponseSelector's choice with its confidence."""
+    message: dict[str, Any] = {"intent": {"name": intent}, "entities": entities or [], "text": text}
+    if question_id:
+        message["response_selector"] = {
+            "faq": {
+                "response": {"intent_response_key": f"faq/{question_id}", "confidence": confidence}
+            }
+        }
+    return tracker(slots, latest_message=message)
+
+
+def with_both_answers() -> str:
+    return next(q for q in BANK.ids if BANK.audience_matters(q))
+
+
+async def run(action: Any, message: Tracker) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, message, DOMAIN)
+    return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+@pytest.fixture(scope="module")
+def tees_valley(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegisterService]:
+    yield from start_register_service(tmp_path_factory.mktemp("tees"), "tees_valley")
+
+
+@pytest.fixture(scope="module")
+def west_sussex(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegisterService]:
+    yield from start_register_service(tmp_path_factory.mktemp("sussex"), "west_sussex")
+
+
+def point_at(service: RegisterService, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DSP_SERVICE_URL", service.url)
+    monkeypatch.setenv("DSP_SERVICE_TOKEN", service.token("action_server"))
+
+
+# ---- the bank's completeness ------------------------------------------------------------------
+
+
+def test_every_question_the_classifier_learns_has_an_answer_and_back() -> None:
+    assert nlu_question_ids() == set(BANK.ids)
+    for question_id in BANK.ids:
+        assert BANK.has_easy_read(question_id) or BANK.has_plain(question_id), question_id
+
+
+def test_the_bank_answers_at_least_50_family_and_50_professional_questions() -> None:
+    assert sum(BANK.has_easy_read(q) for q in BANK.ids) >= 50
+    assert sum(BANK.has_plain(q) for q in BANK.ids) >= 50
+
+
+def test_every_question_has_at_least_8_phrasings() -> None:
+    counts: dict[str, int] = {}
+    for question_id, _ in questions._phrasings():
+        counts[question_id] = counts.get(question_id, 0) + 1
+    assert {q: n for q, n in counts.items() if n < 8} == {}
+
+
+def test_every_professional_answer_has_its_question_source_and_follow_ups() -> None:
+    for question_id in BANK.ids:
+        for variation in BANK.professional[question_id]:
+            if not variation.get("text"):
+                assert variation.get("custom") == {"answer": "easy_read"}, question_id
+                continue
+            metadata = variation["metadata"]
+            assert metadata["question"] and metadata["source"], question_id
+            for follow_up in metadata["follow_ups"]:
+                assert follow_up in BANK or follow_up in questions.CONTACT_TOPICS, follow_up
+            for condition in variation.get("condition") or []:
+                assert condition["name"] == "variant"
+                assert condition["value"] in easy_read.variants()
+
+
+def test_professional_answers_show_no_document_codes() -> None:
+    import re
+
+    for question_id in BANK.ids:
+        for variation in BANK.professional[question_id]:
+            assert not re.search(r"\b00\d\b", str(variation.get("text") or "")), question_id
+
+
+# ---- answering -----------------------------------------------------------------------------------
+
+
+async def test_a_family_gets_the_easy_read_answer_and_follow_up_questions(
+    service_env: RegisterService,
+) -> None:
+    said, slots = await run(
+        questions.ActionAnswerQuestion(), asked("mam", "wat happens at the meetin about my son")
+    )
+    [message] = said
+    assert message["text"].split("\n") == easy_read.answer("mam", "llr")
+    assert slots["audience"] == "family"
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert '/faq{"question": "mam_who"}' in payloads
+
+
+async def test_a_button_names_its_question(service_env: RegisterService) -> None:
+    entities = [{"entity": "question", "value": "consent"}]
+    said, _ = await run(
+        questions.ActionAnswerQuestion(),
+        asked(text='/faq{"question": "consent"}', entities=entities, slots={"audience": "family"}),
+    )
+    assert "https://www.leicspart.nhs.uk/services/dynamic-support-pathway/" in said[0]["text"]
+
+
+async def test_a_professional_gets_the_plain_english_answer(service_env: RegisterService) -> None:
+    question_id = with_both_answers()
+    said, slots = await run(
+        questions.ActionAnswerQuestion(), asked(question_id, "quick q about my patient")
+    )
+    assert slots["audience"] == "professional"
+    assert said[0]["text"] == BANK._variation(question_id, "llr")["text"]
+    assert said[0]["text"].split("\n") != easy_read.answer(question_id, "llr")
+
+
+async def test_who_is_asking_is_asked_once_then_the_question_is_answered(
+    service_env: RegisterService,
+) -> None:
+    question_id = with_both_answers()
+    said, slots = await run(questions.ActionAnswerQuestion(), asked(question_id, "quick question"))
+    assert [m.get("response") for m in said] == ["utter_ask_audience"]
+    assert slots == {"pending_question": question_id, "audience_asked": True}
+    told = asked(
+        intent="tell_audience",
+        text='/tell_audience{"audience": "professional"}',
+        entities=[{"entity": "audience", "value": "professional"}],
+        slots=slots,
+    )
+    said, slots = await run(questions.ActionAnswerQuestion(), told)
+    assert said[0]["text"] == BANK._variation(question_id, "llr")["text"]
+    assert slots["audience"] == "professional" and slots["pending_question"] is None
+    # Asked once: a later question without a clue is answered in easy read, not asked again.
+    said, _ = await run(
+        questions.ActionAnswerQuestion(),
+        asked(question_id, "another one", slots={"audience_asked": True}),
+    )
+    assert said[0]["text"].split("\n") == easy_read.answer(question_id, "llr")
+
+
+@pytest.mark.parametrize(
+    ("text", "audience"),
+    [
+        ("does my son need to go", "family"),
+        ("im his mum, what happens next", "family"),
+        ("my patient has a private diagnosis", "professional"),
+        ("I'm a social worker, quick question", "professional"),
+        ("a young person I support is at risk", "professional"),
+        ("what is a MAM", None),
+    ],
+)
+def test_who_is_asking_is_read_from_the_words(text: str, audience: str | None) -> None:
+    assert questions.audience_in(text) == audience
+
+
+async def test_an_unsure_choice_offers_the_nearest_questions_then_a_person(
+    service_env: RegisterService,
+) -> None:
+    said, _ = await run(
+        questions.ActionAnswerQuestion(),
+        asked("mam", "can i bring my sister to the meting", confidence=0.2),
+    )
+    [message] = said
+    assert message["response"] == "utter_did_you_mean"
+    assert 2 <= len(message["buttons"]) <= questions.SUGGESTIONS + 1
+    assert message["buttons"][-1] == {"title": "None of these", "payload": "/ask_talk_to_someone"}
+    assert all(b["payload"].startswith("/faq") for b in message["buttons"][:-1])
+
+
+async def test_nothing_near_gets_the_default_answer(service_env: RegisterService) -> None:
+    said, _ = await run(
+        questions.ActionDefaultFallback(), asked(text="qqqq zzzz", intent="nlu_fallback")
+    )
+    assert [m["response"] for m in said] == ["utter_default"]
+
+
+async def test_can_i_refer_myself_in_llr_offers_no_form(service_env: RegisterService) -> None:
+    said, _ = await run(
+        questions.ActionAnswerQuestion(), asked("self_referral", "can i refer myself")
+    )
+    assert said[0]["text"].split("\n") == easy_read.answer("self_referral", "llr")
+    assert "/start_self_referral" not in [b["payload"] for b in said[0]["buttons"]]
+
+
+async def test_can_i_refer_myself_in_tees_valley_offers_the_form(
+    tees_valley: RegisterService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    point_at(tees_valley, monkeypatch)
+    said, _ = await run(
+        questions.ActionAnswerQuestion(), asked("self_referral", "can i refer myself")
+    )
+    assert "Yes, in Tees Valley you can refer yourself to the DSR." in said[0]["text"]
+    assert said[0]["buttons"][0]["payload"] == "/start_self_referral"
+
+
+async def test_a_professional_answer_that_differs_by_variant_gives_the_variants_own(
+    west_sussex: RegisterService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    point_at(west_sussex, monkeypatch)
+    question_id = next(
+        q
+        for q in BANK.ids
+        for v in BANK.professional[q]
+        if any(c.get("value") == "west_sussex" for c in v.get("condition") or [])
+    )
+    said, _ = await run(
+        questions.ActionAnswerQuestion(),
+        asked(question_id, "question", slots={"audience": "professional"}),
+    )
+    assert said[0]["text"] == BANK._variation(question_id, "west_sussex")["text"]
+    assert said[0]["text"] != BANK._variation(question_id, "llr")["text"]
+
+
+async def test_the_service_being_down_still_answers_professionals(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DSP_SERVICE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("DSP_SERVICE_TOKEN", "none")
+    questions.register_client._VARIANT_CACHE.clear()
+    question_id = with_both_answers()
+    said, _ = await run(
+        questions.ActionAnswerQuestion(),
+        asked(question_id, "q", slots={"audience": "professional"}),
+    )
+    assert said[0]["text"] == BANK._variation(question_id, None)["text"]
+
+
+def test_every_follow_up_payload_names_a_question_of_the_bank() -> None:
+    for question_id in BANK.ids:
+        for variant in easy_read.variants():
+            if not BANK.has_easy_read(question_id):
+                continue
+            for button in questions.follow_up_buttons(question_id, variant):
+                if button["payload"].startswith("/faq"):
+                    named = yaml.safe_load(button["payload"][len("/faq") :])["question"]
+                    assert named in BANK, (question_id, named)
