@@ -4,7 +4,7 @@ For the people who work the register (dsr_admin, tco); every read and change is 
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, status
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Path, Query, status
 
 from dsp_backend.audit import service as audit_service
 from dsp_backend.auth.dependencies import require_roles
@@ -42,6 +42,8 @@ actions_router = APIRouter(prefix="/actions", tags=["meetings"], route_class=Pla
 
 Worker = Annotated[Actor, Depends(require_roles(Role.dsr_admin, Role.tco))]
 Admin = Annotated[Actor, Depends(require_roles(Role.dsr_admin))]
+# Row ids as the databases hold them (a 32-bit INTEGER), so a larger one is a 422, not a 500.
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 def _now() -> datetime:
@@ -59,7 +61,7 @@ def _entry(db_session: SessionDep, dsp_id: str) -> RegisterEntry:
     return entry
 
 
-def _mam(db_session: SessionDep, mam_id: int, _actor: Worker) -> Mam:
+def _mam(db_session: SessionDep, mam_id: RowId, _actor: Worker) -> Mam:
     """The MAM by id; the token is checked first, so a caller without one learns nothing."""
     mam = mam_service.get(db_session=db_session, mam_id=mam_id)
     if mam is None:
@@ -67,7 +69,7 @@ def _mam(db_session: SessionDep, mam_id: int, _actor: Worker) -> Mam:
     return mam
 
 
-def _action(db_session: SessionDep, action_id: int, _actor: Worker) -> ActionItem:
+def _action(db_session: SessionDep, action_id: RowId, _actor: Worker) -> ActionItem:
     item = db_session.get(ActionItem, action_id)
     if item is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "There is no action with this id.")
