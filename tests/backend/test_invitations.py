@@ -386,6 +386,7 @@ def test_the_command_line_tells_the_tcos_of_a_red_referral_and_reports_what_fail
     assert recipients == ["tco.team@nhs.net"]
     assert email["Subject"] == f"{dsp_id} is rated red: on the Risk of Admission Register"
     assert "Alex" not in email["Subject"]
+    assert "referred straight to the ROAR" in body_of(email)
     capsys.readouterr()
     cli.main(["outbox", "status"])
     assert dsp_id not in capsys.readouterr().out

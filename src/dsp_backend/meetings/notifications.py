@@ -39,8 +39,12 @@ _REMOVED_BECAUSE: Final[dict[RemovalReason, str]] = {
 }
 
 
-def _reason(entry: RegisterEntry) -> str:
-    return entry.transitions[-1].reason if entry.transitions else ""
+def _why_red(entry: RegisterEntry) -> str:
+    """The reason given for the latest move to red, or that the referral went straight there."""
+    latest = next((t for t in reversed(entry.transitions) if t.to_state == "red"), None)
+    if latest is None or latest.from_state is None:
+        return "referred straight to the ROAR: imminent risk of admission."
+    return latest.reason
 
 
 def _tco_email(entry: RegisterEntry, settings: Settings) -> tuple[str, str, str] | None:
@@ -50,7 +54,7 @@ def _tco_email(entry: RegisterEntry, settings: Settings) -> tuple[str, str, str]
         settings.tco_email,
         f"{entry.dsp_id} is rated red: on the Risk of Admission Register",
         f"{entry.dsp_id} has been rated red and is now on the Risk of Admission Register "
-        f"(ROAR).\n\nWhy: {_reason(entry)}\n\n"
+        f"(ROAR).\n\nWhy: {_why_red(entry)}\n\n"
         "An urgent community C(E)TR is requested. The register has the details: "
         f"{settings.public_url}/api/v1/register/{entry.dsp_id}",
     )
@@ -63,10 +67,20 @@ def _referrer_email(db_session: Session, entry: RegisterEntry) -> tuple[str, str
     address = answers.get(key)
     if not isinstance(address, str) or "@" not in address:
         return None
+    subject = f"{entry.dsp_id} has been removed from the Dynamic Support Pathway"
+    if entry.referral_source == "self":
+        # Easy read for someone who referred themselves (003): short sentences, one idea each.
+        return (
+            address,
+            subject,
+            f"You asked the Dynamic Support Register for help. Your reference is {entry.dsp_id}."
+            "\n\nYou are not on the register now.\n\n"
+            "If things get harder again, you can ask again.",
+        )
     because = _REMOVED_BECAUSE.get(entry.removal_reason) if entry.removal_reason else None
     return (
         address,
-        f"{entry.dsp_id} has been removed from the Dynamic Support Pathway",
+        subject,
         f"The person you referred, {entry.dsp_id}, has been removed from the Dynamic Support "
         f"Pathway{f', because {because}' if because else ''}.\n\n"
         "If their health or well-being gets worse again, you can refer them again.",
