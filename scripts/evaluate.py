@@ -30,8 +30,8 @@ MIN_ANSWER_ACCURACY = 0.90
 MIN_CRISIS_RECALL = 1.0
 
 
-def heldout_questions() -> list[tuple[str, str]]:
-    data = yaml.safe_load((HELDOUT / "questions.yml").read_text(encoding="utf-8"))
+def heldout_questions(path: Path) -> list[tuple[str, str]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     pairs = []
     for block in data["nlu"]:
         question_id = str(block["intent"]).split("/", 1)[1]
@@ -48,7 +48,7 @@ def _tracker(parsed: dict[str, Any]) -> Any:
     return Tracker("eval", {}, parsed, [], False, None, {}, "action_listen")
 
 
-async def evaluate(model: Path) -> dict[str, Any]:
+async def evaluate(model: Path, questions_file: Path, crisis_file: Path) -> dict[str, Any]:
     from rasa.core.agent import Agent
     from rasa.utils.log_utils import configure_structlog
 
@@ -60,7 +60,7 @@ async def evaluate(model: Path) -> dict[str, Any]:
     bank = questions.Bank(agent.domain.as_dict())
 
     answered: list[dict[str, Any]] = []
-    for expected, text in heldout_questions():
+    for expected, text in heldout_questions(questions_file):
         parsed = await agent.parse_message(text)
         chosen = questions.chosen_question(_tracker(parsed))
         offered = [] if chosen else questions.nearest_questions(bank, text)
@@ -86,7 +86,7 @@ async def evaluate(model: Path) -> dict[str, Any]:
         counts[0] += a["chosen"] == a["expected"]
         counts[1] += 1
 
-    crisis_set = yaml.safe_load((HELDOUT / "crisis.yml").read_text(encoding="utf-8"))
+    crisis_set = yaml.safe_load(crisis_file.read_text(encoding="utf-8"))
 
     async def parse(text: str) -> dict[str, Any]:
         return dict(await agent.parse_message(text))
@@ -96,8 +96,8 @@ async def evaluate(model: Path) -> dict[str, Any]:
 
     missed = [t for t in crisis_set["crisis"] if not await is_crisis(t)]
     false_alarms = [t for t in crisis_set["not_crisis"] if await is_crisis(t)]
-    record_only = crisis_set["referral_answers_record_only"]
-    danger_now = crisis_set["referral_answers_danger_now"]
+    record_only = crisis_set.get("referral_answers_record_only") or []
+    danger_now = crisis_set.get("referral_answers_danger_now") or []
     interrupted = [
         t for t in record_only if referral.emergency_in_answer(await parse(t), free_text=True)
     ]
@@ -133,7 +133,7 @@ async def evaluate(model: Path) -> dict[str, Any]:
             "referral_record_only": len(record_only),
             "referral_interrupted": interrupted,
             "referral_danger_now": len(danger_now),
-            "referral_danger_now_recall": 1 - len(unwarned) / len(danger_now),
+            "referral_danger_now_recall": 1 - len(unwarned) / max(1, len(danger_now)),
             "referral_unwarned": unwarned,
         },
     }
@@ -144,10 +144,12 @@ def main() -> int:
     parser.add_argument("model", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--gate", action="store_true", help="fail under the thresholds")
+    parser.add_argument("--questions", type=Path, default=HELDOUT / "questions.yml")
+    parser.add_argument("--crisis", type=Path, default=HELDOUT / "crisis.yml")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     started = time.monotonic()
-    report = asyncio.run(evaluate(args.model.resolve()))
+    report = asyncio.run(evaluate(args.model.resolve(), args.questions, args.crisis))
     report["seconds"] = round(time.monotonic() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
