@@ -11,7 +11,10 @@ contexts live in crisis_patterns.yml, and this module only applies them:
    not hide a present danger in the next.
 3. A pattern match counts unless a negator comes just before it ("denies suicidal thoughts"),
    an idiom covers it, or (for patterns that do not speak in the present) the clause places
-   it in the past ("overdose in 2019") with nothing that brings it back to now ("again tonight").
+   it in the past ("overdose in 2019") or in a question about services ("what happens if he
+   overdoses") with nothing that brings it back to now ("again tonight").
+4. Some wordings are a danger only beside another sign anywhere in the message: "ran off" with
+   "the railway line" or "he can't swim" (a pattern's `with`).
 
 A miss costs more than a false alarm: where in doubt the patterns match.
 """
@@ -52,6 +55,7 @@ class _Pattern:
     negatable: bool
     past_can_veto: bool
     needs_now: bool
+    with_any: tuple[re.Pattern[str], ...]
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -84,6 +88,13 @@ def _source(value: Any) -> str:
         # Folding a YAML line next to a space gives two spaces, which never match.
         raise ValueError(f"stray space in crisis pattern: {source!r}")
     return source
+
+
+def _words(values: list[Any]) -> list[str]:
+    """A list of plain words from the YAML, which reads a bare no, yes, on or off as true/false."""
+    if not all(isinstance(v, str) for v in values):
+        raise ValueError(f"quote every word in a crisis word list: {values!r}")
+    return values
 
 
 def _expand(source: str, macros: Mapping[str, str]) -> str:
@@ -122,11 +133,14 @@ class CrisisRules:
         self._min_fuzzy_length = int(fuzzy["min_length"])
         self._long_word = int(fuzzy["two_edits_from_length"])
         contexts = config["contexts"]
-        self._past = [_word_regex(_source(p), macros) for p in contexts["past"]]
+        # A question about services is, like the past, not a danger now.
+        self._past = [
+            _word_regex(_source(p), macros) for p in [*contexts["past"], *contexts["questions"]]
+        ]
         self._now = [_word_regex(_source(p), macros) for p in contexts["now"]]
         self._idioms = [_word_regex(_source(p), macros) for p in contexts["idioms"]]
-        self._negators = frozenset(contexts["negators"])
-        self._negation_ends = frozenset(contexts["negation_ends_at"])
+        self._negators = frozenset(_words(contexts["negators"]))
+        self._negation_ends = frozenset(_words(contexts["negation_ends_at"]))
         self._negation_window = int(contexts["negation_window"])
         self._patterns = [self._pattern(p, macros) for p in config["patterns"]]
         # Words the patterns spell out are real words: never "correct" one into another
@@ -138,6 +152,7 @@ class CrisisRules:
                 *self._now,
                 *self._idioms,
                 *(p.regex for p in self._patterns),
+                *(sign for p in self._patterns for sign in p.with_any),
             ]
             for word in re.findall(r"(?<!\\)[a-z]{3,}", regex.pattern)
         )
@@ -157,6 +172,7 @@ class CrisisRules:
             negatable=bool(config.get("negatable", True)),
             past_can_veto=bool(config.get("past_can_veto", True)),
             needs_now=bool(config.get("needs_now", False)),
+            with_any=tuple(_word_regex(_source(w), macros) for w in config.get("with", [])),
         )
 
     @classmethod
@@ -228,11 +244,17 @@ class CrisisRules:
         return pattern.past_can_veto and not now and any(p.search(clause) for p in self._past)
 
     def detect(self, text: str) -> CrisisMatch | None:
-        for clause in self.clauses(text):
+        clauses = self.clauses(text)
+        for clause in clauses:
             for pattern in self._patterns:
                 for match in pattern.regex.finditer(clause):
-                    if not self._vetoed(pattern, clause, match):
-                        return CrisisMatch(pattern.category, pattern.id, match.group(0))
+                    if self._vetoed(pattern, clause, match):
+                        continue
+                    if pattern.with_any and not any(
+                        sign.search(other) for sign in pattern.with_any for other in clauses
+                    ):
+                        continue
+                    return CrisisMatch(pattern.category, pattern.id, match.group(0))
         return None
 
     def categories(self) -> set[str]:
