@@ -122,7 +122,9 @@ def test_a_refused_change_is_not_logged_as_a_change(
         "/api/v1/referrals", json=referral_body(), headers=token_for(Role.referrer)
     ).json()["dsp_id"]
     refused = client.post(
-        f"/api/v1/register/{dsp_id}/transitions", json={"to": "blue", "reason": "x"}, headers=admin
+        f"/api/v1/register/{dsp_id}/transitions",
+        json={"to": "unrated", "reason": "x"},
+        headers=admin,
     )
     assert refused.status_code == 409
     assert [e["action"] for e in events(client, admin, entity_id=dsp_id)] == ["referral.create"]

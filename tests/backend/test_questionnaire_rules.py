@@ -193,7 +193,8 @@ def test_imminent_risk_with_no_earlier_knowledge_is_a_direct_roar_referral_001_s
     assert {line.linkId: line.value for line in step.summary}["rag"] == "red, on the ROAR"
     created = stored(post(client, referrer, body))
     assert (created["register"], created["rag"]) == ("ROAR", "red")
-    assert created["follow_ups"] == ["tco_notified", "cetr_requested"]
+    # 000 amber and 003: a keyworker referral for a child where the variant has keyworkers.
+    assert created["follow_ups"] == ["tco_notified", "cetr_requested", "keyworker_referral_due"]
 
 
 def test_an_adult_whose_admission_avoidance_is_urgent_goes_straight_to_the_roar_001_app_2(
@@ -346,7 +347,11 @@ def test_a_tees_valley_referral_is_stored_unrated_and_the_dsr_meeting_rates_it_0
     variant("tees_valley")
     body = referral_body(variant_id="tees_valley", rag=None, criteria=())
     created = stored(post(client, referrer, body))
-    assert (created["register"], created["rag"], created["follow_ups"]) == ("DSR", None, [])
+    assert (created["register"], created["rag"], created["follow_ups"]) == (
+        "DSR",
+        None,
+        ["keyworker_referral_due"],  # 003: the keyworker programme is for children
+    )
     assert "DSR meeting" in created["next_steps"][0]
     admin = token_for(Role.dsr_admin)
     dsp_id = created["dsp_id"]
@@ -360,7 +365,8 @@ def test_a_tees_valley_referral_is_stored_unrated_and_the_dsr_meeting_rates_it_0
     assert rated.status_code == 200, rated.text
     assert (rated.json()["rag"], rated.json()["register"]) == ("red", "DSR")  # no ROAR in 003
     detail = client.get(f"/api/v1/register/{dsp_id}", headers=admin).json()
-    assert [t["kind"] for t in detail["tasks"]] == ["cetr_requested"]  # no TCOs in 003
+    # No TCOs in 003.
+    assert [t["kind"] for t in detail["tasks"]] == ["keyworker_referral_due", "cetr_requested"]
     assert [(t["from_state"], t["to_state"]) for t in detail["transitions"]] == [
         (None, "unrated"),
         ("unrated", "red"),

@@ -65,7 +65,8 @@ def test_a_mandatory_only_referral_goes_on_the_dsr_as_amber_001_s10(
     )
     assert (body["register"], body["rag"], body["age_group"]) == ("DSR", "amber", "cyp")
     assert body["form"] == "mandatory"
-    assert body["follow_ups"] == ["mam_requested"]  # 000: the MAM request is automatic
+    # 000: the MAM request is automatic; a keyworker is allocated to a child in line with need.
+    assert body["follow_ups"] == ["mam_requested", "keyworker_referral_due"]
     # 001 s10: the referrer organises the MAM unless they asked the DSP admin lead to.
     assert body["next_steps"][0].startswith("What happens next: you organise and chair")
     # The answer identifies nobody: the dsp_id stands in for the person (001 section 6).
@@ -93,7 +94,7 @@ def test_a_direct_red_referral_needs_the_full_form_and_goes_on_the_roar_001_s10_
     assert response.status_code == 201, response.text
     body = response.json()
     assert (body["register"], body["rag"], body["form"]) == ("ROAR", "red", "full")
-    assert body["follow_ups"] == ["tco_notified", "cetr_requested"]
+    assert body["follow_ups"] == ["tco_notified", "cetr_requested", "keyworker_referral_due"]
     # 001 s10: the TCOs contact the referrer; said in plain words, with no document codes.
     assert any("Transforming Care Officers" in step for step in body["next_steps"])
     assert not any(DOCUMENT_CODE.search(step) for step in body["next_steps"])
@@ -472,7 +473,11 @@ def test_tees_valley_self_referral_needs_only_the_person_consent_and_a_way_to_re
     created = response.json()
     assert (created["referral_source"], created["form"]) == ("self", "self_referral")
     # 003: the DSR meeting rates the referral; until then it is on the DSR, unrated.
-    assert (created["register"], created["rag"], created["follow_ups"]) == ("DSR", None, [])
+    assert (created["register"], created["rag"], created["follow_ups"]) == (
+        "DSR",
+        None,
+        ["keyworker_referral_due"],  # 003: the keyworker programme is for children
+    )
     assert "DSR coordinator" in created["next_steps"][0]
     detail = client.get(
         f"/api/v1/register/{created['dsp_id']}", headers=token_for(Role.dsr_admin)

@@ -130,9 +130,9 @@ def test_an_illegal_change_is_refused_with_the_reason_and_changes_nothing(
     client: TestClient, refer: Callable[..., str], admin: Headers
 ) -> None:
     dsp_id = refer()
-    response = move(client, admin, dsp_id, "blue")
+    response = move(client, admin, dsp_id, "unrated")
     assert response.status_code == 409
-    assert "cannot be moved to blue" in response.json()["detail"]
+    assert "cannot be taken back to unrated" in response.json()["detail"]
     detail = client.get(f"{REGISTER}/{dsp_id}", headers=admin).json()
     assert detail["rag"] == "amber" and len(detail["transitions"]) == 1
 
@@ -320,7 +320,11 @@ def test_a_mam_held_dates_the_first_mam_and_completes_the_request_000(
     detail = client.get(f"{REGISTER}/{dsp_id}", headers=admin).json()
     assert detail["first_mam_on"] == date.today().isoformat()
     assert [(t["kind"], t["closed_because"]) for t in detail["tasks"]] == [
-        ("mam_requested", "done")
+        ("mam_requested", "done"),
+        ("keyworker_referral_due", None),
+    ]
+    assert [(e["kind"], e["on"]) for e in detail["events"]] == [
+        ("mam_held", date.today().isoformat())
     ]
 
 
@@ -403,6 +407,8 @@ REGISTER_TABLES = frozenset(
         "register_entry",
         "rating_transition",
         "register_task",
+        "register_event",
+        "gap_in_service",
         "referral",
         "referral_personal",
         "idempotency_record",

@@ -7,7 +7,7 @@ capacity, and consent is renewed every year.
 
 from datetime import date
 
-from dsp_backend.register import lifecycle
+from dsp_backend.register import deadlines
 from dsp_backend.variants.schemas import Variant
 
 _GIVERS = {
@@ -56,5 +56,4 @@ def consent_problem(
 
 def consent_renewal_due(given_on: date, variant: Variant) -> date | None:
     """004: consent is renewed every year where the variant says so."""
-    months = variant.consent.renewal_months
-    return None if months is None else lifecycle.add_months(given_on, months)
+    return deadlines.consent_renewal_due(given_on, variant.consent.renewal_months)

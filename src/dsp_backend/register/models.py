@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dsp_backend.database.core import Base
-from dsp_backend.register.lifecycle import RemovalReason, SideEffectKind, State
+from dsp_backend.register.lifecycle import EventKind, RemovalReason, SideEffectKind, State
 from dsp_backend.variants.schemas import AgeGroup, Rag, Register
 
 
@@ -53,12 +53,18 @@ class RegisterEntry(Base):
     first_mam_on: Mapped[date | None] = mapped_column(Date, default=None)
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     removal_reason: Mapped[RemovalReason | None] = mapped_column(String(32), default=None)
+    # When the person's personal data were erased (after the retention period, or on request);
+    # the entry, its ratings history and its de-identified facts stay.
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
     transitions: Mapped[list["RatingTransition"]] = relationship(
         back_populates="entry", order_by="RatingTransition.id", cascade="all, delete-orphan"
     )
     tasks: Mapped[list["RegisterTask"]] = relationship(
         back_populates="entry", order_by="RegisterTask.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list["RegisterEvent"]] = relationship(
+        back_populates="entry", order_by="RegisterEvent.id", cascade="all, delete-orphan"
     )
 
     @property
@@ -107,5 +113,30 @@ class RegisterTask(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     # "done", or "no_longer_needed" when a change made it moot (leaving blue, removal).
     closed_because: Mapped[str | None] = mapped_column(String(32), default=None)
+    # The record another feature keeps about it (e.g. a meeting's action), never personal data.
+    ref: Mapped[str | None] = mapped_column(String(80), default=None)
 
     entry: Mapped[RegisterEntry] = relationship(back_populates="tasks")
+
+
+class RegisterEvent(Base):
+    """Something that happened to an entry other than a change of rating: a MAM held, consent
+    renewed, moved to the adults' register, a reminder sent, personal data erased. Features other
+    than the register add theirs through register.service.note, so the timeline shows them."""
+
+    __tablename__ = "register_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("register_entry.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The day it happened (a MAM held last week is recorded today).
+    on: Mapped[date] = mapped_column(Date)
+    kind: Mapped[EventKind] = mapped_column(String(48))
+    # The other feature's record, or what a reminder was about; never personal data.
+    ref: Mapped[str | None] = mapped_column(String(80), default=None, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+
+    entry: Mapped[RegisterEntry] = relationship(back_populates="events")

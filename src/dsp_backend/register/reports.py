@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from dsp_backend.referrals.models import Referral
-from dsp_backend.register import lifecycle
+from dsp_backend.register import deadlines, lifecycle
 from dsp_backend.register.models import RegisterEntry
 from dsp_backend.register.schemas import MonthRatings, ReportSummary, TimeToFirstMam
 from dsp_backend.variants.schemas import Rag
@@ -55,7 +55,7 @@ def month_ends(today: date, months: int) -> list[tuple[str, date]]:
     ends: list[tuple[str, date]] = []
     year, month = today.year, today.month
     for _ in range(months):
-        last_day = lifecycle.add_months(date(year, month, 1), 1) - timedelta(days=1)
+        last_day = deadlines.add_months(date(year, month, 1), 1) - timedelta(days=1)
         day = min(today, last_day)
         ends.append((f"{year:04d}-{month:02d}", day))
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)

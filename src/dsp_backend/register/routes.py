@@ -12,15 +12,16 @@ from dsp_backend.errors import PlainValidationRoute, refuse
 from dsp_backend.register import consent as consent_rules
 from dsp_backend.register import lifecycle, reports
 from dsp_backend.register import service as register_service
+from dsp_backend.register.deadlines import Due
 from dsp_backend.register.models import RegisterEntry
 from dsp_backend.register.schemas import (
     ConsentRenewal,
-    Due,
     MamHeld,
     NhsNumberSearch,
     RegisterEntryDetail,
     RegisterEntryRead,
     ReportSummary,
+    Timeline,
     TransitionCreate,
 )
 from dsp_backend.variants.dependencies import VariantDep
@@ -122,6 +123,26 @@ def read_entry(entry: EntryDep, db_session: SessionDep, actor: Worker) -> Regist
     return detail
 
 
+@router.get("/{dsp_id}/timeline", response_model=Timeline)
+def read_timeline(
+    entry: EntryDep,
+    db_session: SessionDep,
+    actor: Worker,
+    due_within_days: DueWithin = register_service.DUE_SOON_DAYS,
+) -> Timeline:
+    """Ratings, MAMs, follow-ups and every date still ahead (the deadline clock), by date;
+    follow-ups are marked open, due soon or overdue."""
+    timeline = register_service.read_timeline(
+        db_session=db_session,
+        actor=actor,
+        entry=entry,
+        today=date.today(),
+        within_days=due_within_days,
+    )
+    db_session.commit()
+    return timeline
+
+
 @router.post("/{dsp_id}/transitions", response_model=RegisterEntryRead)
 def change_rating(
     change: TransitionCreate,
@@ -213,6 +234,7 @@ def renew_consent(
         given_by=consent.given_by,
         given_on=consent.given_on,
         renewal_due_on=consent_rules.consent_renewal_due(consent.given_on, variant),
+        now=_now(),
     )
     db_session.commit()
     return register_service.to_read(entry, today=today)

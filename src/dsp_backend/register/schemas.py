@@ -6,10 +6,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from dsp_backend.formats import NhsNumberText
-from dsp_backend.register.lifecycle import RemovalReason, SideEffectKind, State
+from dsp_backend.register.deadlines import Due
+from dsp_backend.register.lifecycle import EventKind, RemovalReason, SideEffectKind, State
 from dsp_backend.variants.schemas import AgeGroup, ConsentGiver, Rag, ReferralSource, Register
-
-Due = Literal["overdue", "due_soon"]
 
 
 class ConsentRenewal(BaseModel):
@@ -43,8 +42,12 @@ class RegisterEntryRead(BaseModel):
     first_mam_on: date | None
     removed_at: datetime | None
     removal_reason: RemovalReason | None
+    erased_at: datetime | None = Field(description="when retention erased the personal data")
     next_due_on: date | None = Field(
         description="the soonest of step-down end, consent renewal and open follow-ups"
+    )
+    next_due: str | None = Field(
+        description="what falls due then: a follow-up kind, step_down_end or consent_renewal"
     )
     due: Due | None
 
@@ -70,6 +73,18 @@ class TaskRead(BaseModel):
     due_on: date | None
     closed_at: datetime | None
     closed_because: Literal["done", "no_longer_needed"] | None
+    ref: str | None
+
+
+class EventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    on: date
+    kind: EventKind
+    ref: str | None
+    actor: str
+    role: str
 
 
 class PersonalRead(BaseModel):
@@ -86,6 +101,7 @@ class PersonalRead(BaseModel):
 class RegisterEntryDetail(RegisterEntryRead):
     transitions: list[TransitionRead]
     tasks: list[TaskRead]
+    events: list[EventRead]
     personal: PersonalRead | None = Field(description="None once retention has deleted it")
 
 
@@ -109,6 +125,28 @@ class MamHeld(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     held_on: date
+
+
+TimelineWhat = Literal["rating", "event", "task", "deadline"]
+TimelineStatus = Literal["done", "no_longer_needed", "open", "overdue", "due_soon", "ahead"]
+
+
+class TimelineItem(BaseModel):
+    """One line of a person's timeline: something that happened, or a date still ahead."""
+
+    on: date
+    what: TimelineWhat
+    kind: str = Field(description="the rating reached, the event, the follow-up or deadline")
+    status: TimelineStatus
+    task_id: int | None = None
+    ref: str | None = Field(default=None, description="another feature's record it is about")
+    detail: str = Field(description="plain English")
+
+
+class Timeline(BaseModel):
+    dsp_id: str
+    state: State
+    items: list[TimelineItem]
 
 
 class MonthRatings(BaseModel):

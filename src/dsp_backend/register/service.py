@@ -8,8 +8,8 @@ import csv
 import io
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Final
 
 from sqlalchemy import Select, select
@@ -18,16 +18,24 @@ from sqlalchemy.orm import Session, selectinload
 from dsp_backend.audit import service as audit_service
 from dsp_backend.auth.schemas import Actor
 from dsp_backend.referrals.models import ReferralPersonal
-from dsp_backend.register import lifecycle
-from dsp_backend.register.models import RatingTransition, RegisterEntry, RegisterTask
+from dsp_backend.register import deadlines, lifecycle, timeline
+from dsp_backend.register.deadlines import Due
+from dsp_backend.register.models import (
+    RatingTransition,
+    RegisterEntry,
+    RegisterEvent,
+    RegisterTask,
+)
 from dsp_backend.register.schemas import (
-    Due,
+    EventRead,
     PersonalRead,
     RegisterEntryDetail,
     RegisterEntryRead,
     TaskRead,
+    Timeline,
     TransitionRead,
 )
+from dsp_backend.variants import service as variant_service
 from dsp_backend.variants.schemas import AgeGroup, Rag, Register, Variant
 
 ENTITY: Final = "register_entry"
@@ -40,10 +48,7 @@ DSP_ID_ATTEMPTS: Final = 10
 DUE_SOON_DAYS: Final = 14
 
 # Worked out when read, not stored.
-_DUE: Final = frozenset({"next_due_on", "due"})
-
-# MAM follow-ups that a MAM being held completes.
-_MAM_KINDS: Final = frozenset({"mam_requested", "post_discharge_mam_due"})
+_DUE: Final = frozenset({"next_due_on", "next_due", "due"})
 
 
 class NotAllowed(ValueError):
@@ -76,19 +81,13 @@ def _open_tasks(entry: RegisterEntry) -> list[RegisterTask]:
     return [task for task in entry.tasks if task.closed_at is None]
 
 
-def _in_variant(change: lifecycle.Change, variant: Variant) -> lifecycle.Change:
-    """What follows a change in this variant's own process: the TCOs are told of red only where
-    the variant has them (001 s10), and a MAM is requested only where the DSP admin lead
-    organises MAMs; Tees Valley's DSR meeting and West Sussex's monthly review do it their way
-    (003, 004)."""
-    after = variant.after_referral
-    dropped = set()
-    if not after.tco_notified_on_red:
-        dropped.add("tco_notified")
-    if after.process != "admin_lead_mam":
-        dropped.add("mam_requested")
-    kept = tuple(e for e in change.side_effects if e.kind not in dropped)
-    return replace(change, side_effects=kept)
+def variant_of(entry: RegisterEntry) -> Variant:
+    """The variant the entry was referred under: its rules and timescales."""
+    return variant_service.load(entry.variant_id)
+
+
+def _rules(entry: RegisterEntry, variant: Variant) -> lifecycle.Rules:
+    return lifecycle.rules_for(variant, entry.age_group)
 
 
 def _record(
@@ -126,6 +125,50 @@ def _record(
     return transition
 
 
+def note(
+    *,
+    db_session: Session,
+    actor: Actor,
+    entry: RegisterEntry,
+    kind: lifecycle.EventKind,
+    on: date,
+    now: datetime,
+    ref: str | None = None,
+) -> RegisterEvent:
+    """Records something that happened to the entry, for its timeline. Other features (meetings,
+    gaps in service) record theirs here, with `ref` naming their own record."""
+    event = RegisterEvent(at=now, on=on, kind=kind, ref=ref, actor=actor.ref, role=actor.role.value)
+    entry.events.append(event)
+    return event
+
+
+def add_task(
+    *,
+    db_session: Session,
+    actor: Actor,
+    entry: RegisterEntry,
+    kind: lifecycle.SideEffectKind,
+    due_on: date | None,
+    now: datetime,
+    ref: str | None = None,
+) -> RegisterTask:
+    """A follow-up another feature agreed (a meeting's action or next MAM), so the deadline
+    clock, reminders and the timeline see it; `ref` names that feature's own record."""
+    if entry.removed_at is not None:
+        raise NotAllowed("This person has been removed from the pathway.")
+    task = RegisterTask(kind=kind, created_at=now, due_on=due_on, ref=ref)
+    entry.tasks.append(task)
+    audit_service.record(
+        db_session=db_session,
+        actor=actor,
+        action="register.task_added",
+        entity_type=ENTITY,
+        entity_id=entry.dsp_id,
+        fields={"tasks"},
+    )
+    return task
+
+
 def add(
     *,
     db_session: Session,
@@ -141,11 +184,8 @@ def add(
     now: datetime,
 ) -> RegisterEntry:
     """Puts a referred person on the register at their first rating (001 section 10)."""
-    change = _in_variant(
-        lifecycle.at_referral(
-            rag, today=now.date(), step_down_months=variant.green_step_down_months
-        ),
-        variant,
+    change = lifecycle.at_referral(
+        rag, today=now.date(), rules=lifecycle.rules_for(variant, age_group)
     )
     entry = RegisterEntry(
         dsp_id=allocate_dsp_id(db_session=db_session),
@@ -193,15 +233,12 @@ def transition(
     refused = lifecycle.rag_refusal(to, variant) if to != "removed" else None
     if refused is not None:
         raise lifecycle.TransitionRefused(refused)
-    change = _in_variant(
-        lifecycle.transition(
-            _standing(entry),
-            to,
-            removal_reason=removal_reason,
-            today=now.date(),
-            step_down_months=variant.green_step_down_months,
-        ),
-        variant,
+    change = lifecycle.transition(
+        _standing(entry),
+        to,
+        removal_reason=removal_reason,
+        today=now.date(),
+        rules=_rules(entry, variant),
     )
     if to == "removed":
         entry.removed_at, entry.removal_reason = now, removal_reason
@@ -235,10 +272,17 @@ def transition(
 
 
 def record_mam(
-    *, db_session: Session, actor: Actor, entry: RegisterEntry, held_on: date, now: datetime
+    *,
+    db_session: Session,
+    actor: Actor,
+    entry: RegisterEntry,
+    held_on: date,
+    now: datetime,
+    ref: str | None = None,
 ) -> None:
     """A MAM was held: the first one dates the time from referral to first MAM, and any MAM
-    request or post-discharge MAM that was open is done (000)."""
+    request, follow-up or post-discharge MAM that was open is done (000). `ref` names the
+    meeting's own record, if one is kept."""
     if entry.removed_at is not None:
         raise NotAllowed("This person has been removed from the pathway.")
     if held_on > now.date():
@@ -250,9 +294,19 @@ def record_mam(
         entry.first_mam_on = held_on
         changed.add("first_mam_on")
     for task in _open_tasks(entry):
-        if task.kind in _MAM_KINDS:
+        if task.kind in lifecycle.MAM_KINDS:
             task.closed_at, task.closed_because = now, "done"
             changed.add("tasks")
+    note(
+        db_session=db_session,
+        actor=actor,
+        entry=entry,
+        kind="mam_held",
+        on=held_on,
+        now=now,
+        ref=ref,
+    )
+    changed.add("events")
     audit_service.record(
         db_session=db_session,
         actor=actor,
@@ -266,20 +320,24 @@ def record_mam(
 def close_task(
     *, db_session: Session, actor: Actor, entry: RegisterEntry, task_id: int, now: datetime
 ) -> RegisterTask:
-    """Marks a follow-up done; an oversight visit done while the person is still an inpatient
-    sets the next one six weeks on (000)."""
+    """Marks a follow-up done; an inpatient C(E)TR or oversight visit done while the person is
+    still an inpatient sets the next one, by the variant's timescale (000 blue)."""
     task = next((t for t in entry.tasks if t.id == task_id), None)
     if task is None:
         raise LookupError("task")
     if task.closed_at is not None:
         raise NotAllowed("This follow-up is already closed.")
     task.closed_at, task.closed_because = now, "done"
-    if task.kind == "commissioner_oversight_visit_due":
-        follow_on = lifecycle.next_oversight_visit(now.date(), entry.state)
-        if follow_on is not None:
-            entry.tasks.append(
-                RegisterTask(kind=follow_on.kind, created_at=now, due_on=follow_on.due_on)
-            )
+    follow_on = lifecycle.next_occurrence(
+        task.kind,
+        done_on=now.date(),
+        state=entry.state,
+        rules=_rules(entry, variant_of(entry)),
+    )
+    if follow_on is not None:
+        entry.tasks.append(
+            RegisterTask(kind=follow_on.kind, created_at=now, due_on=follow_on.due_on)
+        )
     audit_service.record(
         db_session=db_session,
         actor=actor,
@@ -299,10 +357,19 @@ def renew_consent(
     given_by: str,
     given_on: date,
     renewal_due_on: date | None,
+    now: datetime,
 ) -> None:
     """004: consent renewed; the next renewal falls due from the new date."""
     entry.consent_given_by, entry.consent_given_on = given_by, given_on
     entry.consent_renewal_due_on = renewal_due_on
+    note(
+        db_session=db_session,
+        actor=actor,
+        entry=entry,
+        kind="consent_renewed",
+        on=given_on,
+        now=now,
+    )
     audit_service.record(
         db_session=db_session,
         actor=actor,
@@ -314,7 +381,11 @@ def renew_consent(
 
 
 def _with_history(query: Select[tuple[RegisterEntry]]) -> Select[tuple[RegisterEntry]]:
-    return query.options(selectinload(RegisterEntry.transitions), selectinload(RegisterEntry.tasks))
+    return query.options(
+        selectinload(RegisterEntry.transitions),
+        selectinload(RegisterEntry.tasks),
+        selectinload(RegisterEntry.events),
+    )
 
 
 def get(*, db_session: Session, dsp_id: str) -> RegisterEntry | None:
@@ -342,37 +413,39 @@ def get_by_nhs_number(
     return db_session.scalar(_with_history(query))
 
 
-def next_due_on(entry: RegisterEntry) -> date | None:
-    """The soonest date something falls due: the end of a green step-down (000), consent renewal
-    (004), or an open follow-up such as an oversight visit (000)."""
-    if entry.removed_at is not None:
-        return None
-    dates = [task.due_on for task in _open_tasks(entry) if task.due_on is not None]
-    if entry.rag == "green" and entry.step_down_ends_on is not None:
-        dates.append(entry.step_down_ends_on)
-    if entry.consent_renewal_due_on is not None:
-        dates.append(entry.consent_renewal_due_on)
-    return min(dates, default=None)
-
-
-def due_status(due_on: date | None, *, today: date, within_days: int) -> Due | None:
-    if due_on is None:
-        return None
-    if due_on < today:
-        return "overdue"
-    return "due_soon" if due_on <= today + timedelta(days=within_days) else None
+def clock_of(entry: RegisterEntry, *, date_of_birth: date | None = None) -> deadlines.EntryClock:
+    """What the deadline clock reads of an entry; the date of birth only where the caller may
+    show what follows from it."""
+    return deadlines.EntryClock(
+        state=entry.state,
+        age_group=entry.age_group,
+        step_down_ends_on=entry.step_down_ends_on,
+        consent_renewal_due_on=entry.consent_renewal_due_on,
+        open_tasks=[
+            deadlines.OpenTask(task.id, task.kind, task.due_on, task.ref)
+            for task in _open_tasks(entry)
+        ],
+        task_kinds_ever=frozenset(task.kind for task in entry.tasks),
+        date_of_birth=date_of_birth,
+        removed_on=entry.removed_at.date() if entry.removed_at is not None else None,
+        erased=entry.erased_at is not None,
+    )
 
 
 def to_read(
     entry: RegisterEntry, *, today: date, within_days: int = DUE_SOON_DAYS
 ) -> RegisterEntryRead:
-    due_on = next_due_on(entry)
+    """The entry by dsp_id only, with the soonest deadline a person acts on: a follow-up, the
+    end of a green step-down (000) or consent renewal (004)."""
+    soonest = deadlines.next_due(deadlines.deadlines(clock_of(entry), variant_of(entry)))
+    due_on = soonest.due_on if soonest is not None else None
     stored = {name: getattr(entry, name) for name in RegisterEntryRead.model_fields.keys() - _DUE}
     return RegisterEntryRead.model_validate(
         {
             **stored,
             "next_due_on": due_on,
-            "due": due_status(due_on, today=today, within_days=within_days),
+            "next_due": soonest.kind if soonest is not None else None,
+            "due": deadlines.status(due_on, today=today, within_days=within_days),
         }
     )
 
@@ -441,6 +514,7 @@ def read_detail(
         **to_read(entry, today=today).model_dump(),
         transitions=[TransitionRead.model_validate(t) for t in entry.transitions],
         tasks=[TaskRead.model_validate(t) for t in entry.tasks],
+        events=[EventRead.model_validate(e) for e in entry.events],
         personal=PersonalRead.model_validate(personal) if personal is not None else None,
     )
     audit_service.record(
@@ -452,6 +526,31 @@ def read_detail(
         fields=PersonalRead.model_fields if personal is not None else (),
     )
     return detail
+
+
+def read_timeline(
+    *, db_session: Session, actor: Actor, entry: RegisterEntry, today: date, within_days: int
+) -> Timeline:
+    """Ratings, events, follow-ups and deadlines by date. The transition window and the 18th
+    birthday follow from the date of birth, so reading them is audited like the detail."""
+    personal = personal_of(db_session=db_session, entry=entry)
+    birth = personal.date_of_birth if personal is not None else None
+    items = timeline.build(
+        entry,
+        clock_of(entry, date_of_birth=birth),
+        variant_of(entry),
+        today=today,
+        within_days=within_days,
+    )
+    audit_service.record(
+        db_session=db_session,
+        actor=actor,
+        action="register.timeline",
+        entity_type=ENTITY,
+        entity_id=entry.dsp_id,
+        fields={"date_of_birth"} if birth is not None else (),
+    )
+    return Timeline(dsp_id=entry.dsp_id, state=entry.state, items=items)
 
 
 def search(

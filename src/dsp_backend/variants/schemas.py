@@ -219,6 +219,104 @@ class RegisterReview(Sourced):
     every_months: int = Field(gt=0)
 
 
+class Period(Strict):
+    """A length of time: whole days, weeks or months, exactly one of them."""
+
+    days: int = Field(default=0, ge=0)
+    weeks: int = Field(default=0, ge=0)
+    months: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> "Period":
+        if [self.days, self.weeks, self.months].count(0) != 2:
+            raise ValueError("expected exactly one of days, weeks or months, above 0")
+        return self
+
+
+class Timescale(Strict):
+    """How long until something falls due, for children and young people and for adults, with
+    the source the default follows."""
+
+    cyp: Period
+    adult: Period
+    source: str = Field(min_length=1)
+
+    def for_age(self, age_group: AgeGroup) -> Period:
+        return self.cyp if age_group == "cyp" else self.adult
+
+
+def _timescale(cyp: Period, source: str, adult: Period | None = None) -> Timescale:
+    return Timescale(cyp=cyp, adult=adult or cyp, source=source)
+
+
+_LOCAL = "the sources give no timescale: a local setting"
+
+
+class Timescales(Strict):
+    """Every interval the deadline clock uses (DESIGN.md "Timescales"); a variant file may set
+    any of them, and each default names its source."""
+
+    first_mam: Timescale = _timescale(
+        Period(weeks=4), f"001 section 10: the MAM date is agreed by its urgency; {_LOCAL}"
+    )
+    post_discharge_mam: Timescale = _timescale(
+        Period(weeks=2), f"000 blue: a post discharge MAM is arranged on discharge; {_LOCAL}"
+    )
+    community_cetr: Timescale = _timescale(
+        Period(weeks=2), f"000 red: set up a community CETR; 001 section 10: urgent; {_LOCAL}"
+    )
+    post_admission_cetr: Timescale = _timescale(
+        Period(weeks=2),
+        "000 blue: post admission CETR; NHS England C(E)TR policy (2017): within 2 weeks for "
+        "children, 4 weeks for adults",
+        adult=Period(weeks=4),
+    )
+    inpatient_cetr: Timescale = _timescale(
+        Period(months=3),
+        "000 blue: on-going CETRs at the required frequency; NHS England C(E)TR policy: every "
+        "3 months for children, 6 months for adults (non-secure)",
+        adult=Period(months=6),
+    )
+    oversight_visit: Timescale = _timescale(
+        Period(weeks=6),
+        "000 blue: commissioner oversight visits (6 weeks); NHS England's oversight-visit "
+        "commitment: 8 weeks for adults",
+        adult=Period(weeks=8),
+    )
+    cpa: Timescale = _timescale(Period(weeks=1), f"000 blue: CPA; {_LOCAL}")
+    discharge_planning: Timescale = _timescale(
+        Period(weeks=1), f"000 blue: discharge planning, from admission; {_LOCAL}"
+    )
+    keyworker_referral: Timescale = _timescale(
+        Period(weeks=2),
+        f"000 amber: allocation of a keyworker in line with identified need; 003; {_LOCAL}",
+    )
+    adult_handover_notice: Timescale = _timescale(
+        Period(months=2),
+        "DESIGN.md: where there is no adults' register, a handover to adult services; the "
+        "notice before the 18th birthday follows the 2-month window of 001 section 14",
+    )
+    personal_data_retention: Timescale = _timescale(
+        Period(months=12),
+        "001 sections 6 and 8; DESIGN.md data protection: kept while on the pathway plus the "
+        "retention the operator sets",
+    )
+
+
+DEFAULT_GAP_THEMES: list[str] = [
+    "crisis_support",
+    "short_breaks_and_respite",
+    "specialist_community_support",
+    "housing_and_placements",
+    "education",
+    "social_care",
+    "mental_health",
+    "autism_assessment_and_support",
+    "workforce_and_skills",
+    "other",
+]
+
+
 AfterReferralProcess = Literal["admin_lead_mam", "dsr_meeting", "register_review"]
 
 
@@ -369,6 +467,16 @@ class Variant(VariantPublic):
         default=72,
         gt=0,
         description="how long a paused referral draft, or a referral not yet confirmed, is kept",
+    )
+    timescales: Timescales = Field(
+        default=Timescales(),
+        description="every interval the deadline clock uses, each with its default and source",
+    )
+    gap_themes: list[str] = Field(
+        default=DEFAULT_GAP_THEMES,
+        min_length=1,
+        description="the themes a gap in service is logged under, for the governance group to "
+        "see (001 section 15)",
     )
     accepted_email_domains: list[str] = Field(
         default=[],
