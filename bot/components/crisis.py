@@ -11,8 +11,8 @@ contexts live in crisis_patterns.yml, and this module only applies them:
    not hide a present danger in the next.
 3. A pattern match counts unless a negator comes just before it ("denies suicidal thoughts"),
    an idiom covers it, or (for patterns that do not speak in the present) the clause places
-   it in the past ("overdose in 2019") or in a question about services ("what happens if he
-   overdoses") with nothing that brings it back to now ("again tonight").
+   it in the past ("overdose in 2019") or in a question or worry ("what happens if he
+   overdoses", "he might hurt someone one day") with nothing that brings it back to now ("again tonight").
 4. Some wordings are a danger only beside another sign anywhere in the message: "ran off" with
    "the railway line" or "he can't swim" (a pattern's `with`).
 
@@ -133,9 +133,9 @@ class CrisisRules:
         self._min_fuzzy_length = int(fuzzy["min_length"])
         self._long_word = int(fuzzy["two_edits_from_length"])
         contexts = config["contexts"]
-        # A question about services is, like the past, not a danger now.
+        # A question about services or a worry about some day is, like the past, not now.
         self._past = [
-            _word_regex(_source(p), macros) for p in [*contexts["past"], *contexts["questions"]]
+            _word_regex(_source(p), macros) for p in [*contexts["past"], *contexts["hypothetical"]]
         ]
         self._now = [_word_regex(_source(p), macros) for p in contexts["now"]]
         self._idioms = [_word_regex(_source(p), macros) for p in contexts["idioms"]]
