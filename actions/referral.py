@@ -38,8 +38,10 @@ CODE: Final = "referral_resume_code"
 STARTED: Final = "referral_started"
 CLARIFIED: Final = "referral_clarified"
 FAILURES: Final = "referral_failures"
+# The emergency routes were added to a free-text answer already: once is enough in one referral.
+WARNED: Final = "referral_warned"
 # Every slot the referral keeps; all are cleared when it ends, so no answer outlives it.
-SLOTS: Final = (ANSWERS, SOURCE, NEXT, ASKED, STATUS, KEY, CODE, CLARIFIED, FAILURES)
+SLOTS: Final = (ANSWERS, SOURCE, NEXT, ASKED, STATUS, KEY, CODE, CLARIFIED, FAILURES, WARNED)
 # The referral has ended (the form asks nothing more).
 ENDED: Final = frozenset({"submitted", "stopped", "paused"})
 SUMMARY: Final = "$summary"
@@ -247,7 +249,7 @@ class ValidateReferralForm(FormValidationAction):
             crisis = intent_of(tracker) == "crisis"
             free_text = question is not None and question["type"] in _FREE_TEXT
             warned = emergency_in_answer(tracker.latest_message or {}, free_text)
-            if warned:
+            if warned and not (free_text and tracker.get_slot(WARNED)):
                 say_emergency(dispatcher)
                 if not free_text:  # danger now is no answer to a choice: ask it again
                     return {ANSWER: None, CLARIFIED: None}
@@ -275,7 +277,8 @@ class ValidateReferralForm(FormValidationAction):
                 if failures >= 2 and read["action"] != "explain":
                     _say(dispatcher, source, "referral_stuck")
                 return {ANSWER: None, CLARIFIED: True, ANSWERS: read["answers"], FAILURES: failures}
-            return await self.advance(dispatcher, read["answers"], source)
+            advanced = await self.advance(dispatcher, read["answers"], source)
+            return {**advanced, WARNED: True} if warned else advanced
         except register_client.RegisterUnavailable:
             _say(dispatcher, source, "referral_unavailable")
             return {ANSWER: None, CLARIFIED: None}

@@ -10,18 +10,18 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import referral as flow
-from tests.actions.conftest import RegisterService, start_register_service, tracker
+from tests.actions.conftest import RegisterService, load_domain, start_register_service, tracker
 
 pytestmark = pytest.mark.anyio
 
 FORM = "referral_form"
 ROOT = Path(__file__).resolve().parents[2]
-RESPONSES = yaml.safe_load((ROOT / "bot/domain/referral.yml").read_text("utf-8"))["responses"]
+DOMAIN = load_domain()
+RESPONSES = DOMAIN["responses"]
 
 
 def rendered(message: dict[str, Any]) -> str:
@@ -39,8 +39,10 @@ class Chat:
         self.slots: dict[str, Any] = {}
         self.said: list[dict[str, Any]] = []
 
-    def _tracker(self, text: str, intent: str, events: list[dict[str, Any]]) -> Tracker:
-        message = {"intent": {"name": intent}, "entities": [], "text": text}
+    def _tracker(
+        self, text: str, intent: str, events: list[dict[str, Any]], **parsed: Any
+    ) -> Tracker:
+        message = {"intent": {"name": intent}, "entities": [], "text": text, **parsed}
         return tracker(self.slots, events=events, latest_message=message, active_loop=FORM)
 
     def _apply(self, events: list[dict[str, Any]]) -> None:
@@ -48,9 +50,12 @@ class Chat:
             if event.get("event") == "slot":
                 self.slots[event["name"]] = event["value"]
 
-    async def run(self, action: Any, text: str, intent: str, events: list[Any]) -> str:
+    async def run(
+        self, action: Any, text: str, intent: str, events: list[Any], **parsed: Any
+    ) -> str:
         dispatcher = CollectingDispatcher()
-        self._apply(await action.run(dispatcher, self._tracker(text, intent, events), {}))
+        message = self._tracker(text, intent, events, **parsed)
+        self._apply(await action.run(dispatcher, message, DOMAIN))
         self.said += dispatcher.messages
         return "\n".join(rendered(m) for m in dispatcher.messages)
 
@@ -63,14 +68,14 @@ class Chat:
     async def ask(self) -> str:
         return await self.run(flow.ActionAskReferralAnswer(), "", "inform", [])
 
-    async def say(self, text: str, intent: str = "inform") -> str:
+    async def say(self, text: str, intent: str = "inform", **parsed: Any) -> str:
         """One message while the form is open: validated, then the next question asked."""
         self.slots[flow.ANSWER] = text
         events = [
             {"event": "action", "name": FORM},
             {"event": "slot", "name": flow.ANSWER, "value": text},
         ]
-        said = await self.run(flow.ValidateReferralForm(), text, intent, events)
+        said = await self.run(flow.ValidateReferralForm(), text, intent, events, **parsed)
         if self.slots.get(flow.STATUS) in flow.ENDED:
             await self.run(flow.ActionReferralEnd(), "", "inform", [])
             return said
@@ -352,3 +357,54 @@ async def test_an_unclear_message_between_the_two_ways_to_start_a_referral_start
     events = await flow.ActionReferralStart().run(dispatcher, tracker(latest_message=message), {})
     assert dispatcher.messages[0]["response"] == "utter_default"
     assert [e["value"] for e in events if e.get("name") == flow.STARTED] == [False]
+
+
+def emergencies(chat: Chat) -> int:
+    return sum(
+        1 for m in chat.said if (m.get("json_message") or m.get("custom") or {}).get("emergency")
+    )
+
+
+async def test_danger_now_in_a_free_text_answer_adds_the_routes_once_and_the_form_goes_on(
+    service_env: RegisterService,
+) -> None:
+    chat = Chat()
+    await chat.start("I'm a nurse referring a 14 year old in Rutland")
+    await chat.say("autism")
+    await chat.say("yes, diagnosis letter from CAMHS")
+    assert chat.asking == "current_situation"
+    text = "he has a knife right now and is threatening his brother"
+    said = await chat.say(text, intent="crisis", crisis_rule={"category": "violence"})
+    assert "999" in said and emergencies(chat) == 1
+    assert chat.slots[flow.ANSWERS]["current_situation"] == text
+    assert chat.asking == "concerns"  # the next question, not the routes in its place
+    assert chat.slots[flow.WARNED] is True
+
+
+async def test_the_routes_are_added_to_free_text_answers_once_in_a_referral(
+    service_env: RegisterService,
+) -> None:
+    chat = Chat()
+    await chat.start("I'm a nurse referring a 14 year old in Rutland")
+    await chat.say("autism")
+    await chat.say("yes, diagnosis letter from CAMHS")
+    chat.slots[flow.WARNED] = True  # an earlier free-text answer had them
+    said = await chat.say("tonight he is smashing the house up", intent="crisis")
+    assert "999" not in said and emergencies(chat) == 0
+    assert chat.asking == "concerns"
+
+
+async def test_a_bank_question_in_the_middle_is_answered_and_the_question_stays(
+    service_env: RegisterService,
+) -> None:
+    chat = Chat()
+    await chat.start("I'm a GP and want to refer a patient")
+    asking = chat.asking
+    selected = {
+        "faq": {"response": {"intent_response_key": "faq/after_referral", "confidence": 0.93}}
+    }
+    said = await chat.say("what happens after I refer?", intent="faq", response_selector=selected)
+    variation = next(v for v in RESPONSES["utter_faq/after_referral"] if not v.get("condition"))
+    assert variation["text"] in said
+    assert chat.asking == asking
+    assert flow.ANSWERS in chat.slots and asking not in chat.slots[flow.ANSWERS]
