@@ -179,3 +179,37 @@ def test_only_the_admin_lead_escalates_and_only_register_workers_read_actions(
     assert (
         client.patch(f"{ACTIONS}/999999", json={}, headers=token_for(Role.tco)).status_code == 404
     )
+
+
+def register_tasks(client: TestClient, headers: Headers, dsp_id: str, ref: str) -> list[Any]:
+    detail = client.get(f"/api/v1/register/{dsp_id}", headers=headers)
+    assert detail.status_code == 200, detail.text
+    return [t for t in detail.json()["tasks"] if t["ref"] == ref]
+
+
+def test_each_open_action_is_a_follow_up_on_the_register_due_on_its_timeline(
+    client: TestClient, admin: Headers, token_for: TokenFor
+) -> None:
+    """The register's deadline clock and reminders see what the MAM agreed: the action's
+    follow-up is due on its timeline, moves with it, and closes with the action."""
+    dsp_id = refer(client, token_for)
+    mam = arrange(client, admin, dsp_id)
+    action = add(client, admin, mam["id"], "Book the sleep clinic", timeline=days(10))
+    ref = f"action:{action['id']}"
+    (task,) = register_tasks(client, admin, dsp_id, ref)
+    assert (task["kind"], task["due_on"], task["closed_at"]) == ("action_due", days(10), None)
+    change(client, admin, action["id"], timeline=days(20))
+    tasks = register_tasks(client, admin, dsp_id, ref)
+    assert [(t["due_on"], t["closed_because"]) for t in tasks] == [
+        (days(10), "no_longer_needed"),
+        (days(20), None),
+    ]
+    change(client, admin, action["id"], status="completed")
+    assert [t["closed_because"] for t in register_tasks(client, admin, dsp_id, ref)] == [
+        "no_longer_needed",
+        "done",
+    ]
+    change(client, admin, action["id"], status="open")  # not done after all
+    assert register_tasks(client, admin, dsp_id, ref)[-1]["closed_at"] is None
+    change(client, admin, action["id"], status="no_longer_needed")
+    assert register_tasks(client, admin, dsp_id, ref)[-1]["closed_because"] == "no_longer_needed"

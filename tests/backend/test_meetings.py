@@ -213,6 +213,15 @@ def test_follow_up_arranges_the_next_mam_on_its_date_and_closes_these_notes(
     # The same people are invited again; the family's pre-meeting is 15 minutes before.
     assert [i["email"] for i in follow_up["invitees"]] == [i["email"] for i in first["invitees"]]
     assert datetime.fromisoformat(follow_up["pre_meeting_at"]) == later - timedelta(minutes=15)
+    # On the register: the MAM held (its event), the follow-up due on its date.
+    detail = entry(client, admin, dsp_id)
+    assert [e["ref"] for e in detail["events"] if e["kind"] == "mam_held"] == [f"mam:{first['id']}"]
+    (due,) = [t for t in detail["tasks"] if t["ref"] == f"mam:{follow_up['id']}"]
+    assert (due["kind"], due["due_on"], due["closed_at"]) == (
+        "follow_up_mam_due",
+        later.date().isoformat(),
+        None,
+    )
     listed = client.get(MEETINGS, params={"dsp_id": dsp_id}, headers=admin).json()
     assert [(m["number"], m["decision"]) for m in listed] == [(1, "follow_up"), (2, None)]
     # The notes are closed once the next steps are recorded.
@@ -384,3 +393,32 @@ def test_reads_and_changes_of_the_notes_are_audited_without_their_words(
     notes = next(e for e in events if e.action == "mam.notes")
     assert "safety" in notes.fields
     assert all("brother" not in str(e.fields) for e in events)
+
+
+def test_the_follow_up_on_the_register_moves_with_the_meeting_and_closes_when_it_is_held(
+    client: TestClient, admin: Headers, token_for: TokenFor
+) -> None:
+    dsp_id = refer(client, token_for)
+    first = held_mam(client, admin, dsp_id)
+    later = datetime.now(UTC) + timedelta(days=21)
+    result = next_steps(
+        client, admin, first["id"], decision="follow_up", next_mam_at=later.isoformat()
+    ).json()
+    ref = f"mam:{result['next_mam_id']}"
+    moved = (datetime.now(UTC) - timedelta(minutes=5)).replace(microsecond=0)
+    response = client.patch(
+        f"{MEETINGS}/{result['next_mam_id']}",
+        json={"scheduled_at": moved.isoformat()},
+        headers=admin,
+    )
+    assert response.status_code == 200, response.text
+    tasks = [t for t in entry(client, admin, dsp_id)["tasks"] if t["ref"] == ref]
+    assert [(t["due_on"], t["closed_at"] is None) for t in tasks] == [
+        (later.date().isoformat(), False),
+        (moved.date().isoformat(), True),
+    ]
+    # Held, with its next steps: the follow-up is done.
+    response = next_steps(client, admin, result["next_mam_id"], decision="stand_down")
+    assert response.status_code == 200, response.text
+    tasks = [t for t in entry(client, admin, dsp_id)["tasks"] if t["ref"] == ref]
+    assert tasks[-1]["closed_because"] == "done"

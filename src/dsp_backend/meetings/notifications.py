@@ -15,27 +15,27 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dsp_backend.audit import service as audit_service
-from dsp_backend.auth.schemas import Actor, Role
+from dsp_backend.auth.schemas import Actor
 from dsp_backend.config import Settings
 from dsp_backend.meetings import service as mam_service
 from dsp_backend.meetings.models import ActionItem
 from dsp_backend.meetings.schemas import EscalationsResult
 from dsp_backend.outbox import service as outbox
 from dsp_backend.register import service as register_service
+
+# Who the audit log names when the command line sends them: acting for the DSR admin lead.
+from dsp_backend.register.housekeeping import HOUSEKEEPING as HOUSEKEEPING
 from dsp_backend.register.lifecycle import RemovalReason
 from dsp_backend.register.models import RegisterEntry, RegisterTask
 from dsp_backend.variants.schemas import Variant
 
 NOTIFICATIONS: Final = ("tco_notified", "referrer_notified")
 
-# Who the audit log names when the command line sends them (`dsp-backend meetings notify`): no
-# token, acting for the DSR admin lead.
-HOUSEKEEPING: Final = Actor(token_id=0, role=Role.dsr_admin)
-
 _REMOVED_BECAUSE: Final[dict[RemovalReason, str]] = {
     "criteria_not_met": "they do not meet the pathway's criteria",
     "stood_down_by_mam": "the multi-agency meeting agreed that the support can be stood down",
     "step_down_ended": "their step-down period has ended",
+    "consent_withdrawn": "consent for them to be on the register has been withdrawn",
 }
 
 

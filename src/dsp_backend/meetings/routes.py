@@ -124,7 +124,7 @@ def read_mam(mam: MamDep, db_session: SessionDep, actor: Worker) -> MamRead:
 def change_mam(request: MamChange, mam: MamDep, db_session: SessionDep, actor: Worker) -> MamRead:
     """A new time, link or invitees; the next invitations go to everyone again."""
     try:
-        mam_service.change(db_session=db_session, actor=actor, mam=mam, request=request)
+        mam_service.change(db_session=db_session, actor=actor, mam=mam, request=request, now=_now())
     except mam_service.NotAllowed as refused:
         raise _refused(refused) from refused
     read = mam_service.read(db_session=db_session, actor=actor, mam=mam, today=date.today())
@@ -248,9 +248,12 @@ def change_action(
     request: ActionChange, item: ActionDep, db_session: SessionDep, actor: Worker
 ) -> ActionRead:
     """An outcome, a status, or a new timeline agreed."""
-    mam_service.change_action(
-        db_session=db_session, actor=actor, item=item, request=request, now=_now()
-    )
+    try:
+        mam_service.change_action(
+            db_session=db_session, actor=actor, item=item, request=request, now=_now()
+        )
+    except mam_service.NotAllowed as refused:
+        raise _refused(refused) from refused
     db_session.commit()
     return mam_service.action_read(item, date.today())
 

@@ -187,12 +187,54 @@ def create(
     return mam
 
 
+def _ref(record: Mam | ActionItem) -> str:
+    """How the register's follow-ups and events name a meeting's records."""
+    return f"mam:{record.id}" if isinstance(record, Mam) else f"action:{record.id}"
+
+
+def _due_on_register(
+    db_session: Session,
+    actor: Actor,
+    entry: RegisterEntry,
+    kind: lifecycle.SideEffectKind,
+    due_on: date,
+    ref: str,
+    now: datetime,
+) -> None:
+    """A follow-up on the register, so its deadline clock and reminders see what a MAM agreed."""
+    try:
+        register_service.add_task(
+            db_session=db_session,
+            actor=actor,
+            entry=entry,
+            kind=kind,
+            due_on=due_on,
+            now=now,
+            ref=ref,
+        )
+    except register_service.NotAllowed as refused:
+        raise NotAllowed(str(refused)) from refused
+
+
+def _close_on_register(
+    db_session: Session, actor: Actor, entry: RegisterEntry, ref: str, now: datetime, *, done: bool
+) -> None:
+    for task in [t for t in entry.tasks if t.ref == ref and t.closed_at is None]:
+        register_service.close_task(
+            db_session=db_session, actor=actor, entry=entry, task_id=task.id, now=now
+        )
+        if not done:
+            task.closed_because = "no_longer_needed"
+
+
 def ensure_open(mam: Mam) -> None:
     if mam.completed_at is not None:
         raise NotAllowed("This MAM's next steps are recorded: its notes are closed.")
 
 
-def change(*, db_session: Session, actor: Actor, mam: Mam, request: MamChange) -> Mam:
+def change(
+    *, db_session: Session, actor: Actor, mam: Mam, request: MamChange, now: datetime
+) -> Mam:
     """Changes an arranged MAM; everyone is invited again with the meeting as it now stands."""
     ensure_open(mam)
     changed = request.model_fields_set
@@ -218,7 +260,15 @@ def change(*, db_session: Session, actor: Actor, mam: Mam, request: MamChange) -
         mam.invitees = _invitees(professionals, family)
     for invitee in mam.invitees:
         invitee.invited_at = None
-    _audit(db_session, actor, "mam.change", entry_of(db_session, mam), *sorted(changed))
+    entry = entry_of(db_session, mam)
+    moved = [t for t in entry.tasks if t.ref == _ref(mam) and t.closed_at is None]
+    if request.scheduled_at is not None and moved:
+        # The follow-up MAM's date on the register moves with it.
+        _close_on_register(db_session, actor, entry, _ref(mam), now, done=False)
+        _due_on_register(
+            db_session, actor, entry, moved[0].kind, request.scheduled_at.date(), _ref(mam), now
+        )
+    _audit(db_session, actor, "mam.change", entry, *sorted(changed))
     return mam
 
 
@@ -282,7 +332,9 @@ def add_action(
     )
     db_session.add(item)
     db_session.flush()
-    _audit(db_session, actor, "mam.action_add", entry_of(db_session, mam), "action_plan")
+    entry = entry_of(db_session, mam)
+    _due_on_register(db_session, actor, entry, "action_due", item.timeline, _ref(item), now)
+    _audit(db_session, actor, "mam.action_add", entry, "action_plan")
     return item
 
 
@@ -290,8 +342,12 @@ def change_action(
     *, db_session: Session, actor: Actor, item: ActionItem, request: ActionChange, now: datetime
 ) -> ActionItem:
     """An outcome recorded, a status changed, or a new timeline agreed (which lets an overdue
-    action be escalated again if it is missed again)."""
+    action be escalated again if it is missed again). The register's follow-up for the action
+    keeps up: closed with it, opened again with it, moved with its timeline."""
+    entry = db_session.get(RegisterEntry, item.entry_id)
+    assert entry is not None
     changed = request.model_fields_set
+    was_open, was_due = item.status == "open", item.timeline
     if request.outcome is not None:
         item.outcome = request.outcome
     if request.manager_email is not None:
@@ -301,8 +357,13 @@ def change_action(
     if request.status is not None and request.status != item.status:
         item.status = request.status
         item.closed_at = None if request.status == "open" else now
-    entry = db_session.get(RegisterEntry, item.entry_id)
-    assert entry is not None
+    is_open = item.status == "open"
+    if was_open and (not is_open or item.timeline != was_due):
+        _close_on_register(
+            db_session, actor, entry, _ref(item), now, done=item.status == "completed"
+        )
+    if is_open and (not was_open or item.timeline != was_due):
+        _due_on_register(db_session, actor, entry, "action_due", item.timeline, _ref(item), now)
     _audit(db_session, actor, "mam.action_change", entry, *sorted(changed))
     return item
 
@@ -361,7 +422,12 @@ def record_next_steps(
     with db_session.begin_nested():
         try:
             register_service.record_mam(
-                db_session=db_session, actor=actor, entry=entry, held_on=held_at.date(), now=now
+                db_session=db_session,
+                actor=actor,
+                entry=entry,
+                held_on=held_at.date(),
+                now=now,
+                ref=_ref(mam),
             )
         except register_service.NotAllowed as refused:
             raise NotAllowed(str(refused)) from refused
@@ -387,7 +453,7 @@ def _apply(
     if steps.decision == "follow_up":
         assert steps.next_mam_at is not None  # NextSteps checks it
         # The same group meets again (001 s13: agree the date at the meeting).
-        return _arrange(
+        follow_up = _arrange(
             db_session,
             entry,
             scheduled_at=steps.next_mam_at,
@@ -398,6 +464,16 @@ def _apply(
             ],
             now=now,
         )
+        _due_on_register(
+            db_session,
+            actor,
+            entry,
+            "follow_up_mam_due",
+            steps.next_mam_at.date(),
+            _ref(follow_up),
+            now,
+        )
+        return follow_up
     to: lifecycle.State = "red"
     if steps.decision == "stand_down":
         to = steps.stand_down_to or (
