@@ -6,7 +6,8 @@ contexts live in crisis_patterns.yml, and this module only applies them:
 
 1. Normalise: names become "xname", text is lower-cased, contractions are spelt out
    ("she's" -> "she s", "won't" -> "will not"), punctuation goes, known misspellings are
-   corrected and long distinctive words are matched with typo tolerance.
+   corrected, a dropped g is put back ("chokin") and long distinctive words are matched with
+   typo tolerance.
 2. Split into clauses (sentences, and around "but"), so that a past event in one clause does
    not hide a present danger in the next.
 3. A pattern match counts unless a negator comes just before it ("denies suicidal thoughts"),
@@ -182,6 +183,8 @@ class CrisisRules:
     def _correct_word(self, word: str) -> str:
         if word in self._word_spelling:
             return self._word_spelling[word]
+        if len(word) > 4 and word.endswith("in") and word + "g" in self._known_words:
+            return word + "g"  # chat drops the g: "chokin", "missin"
         if (
             len(word) < self._min_fuzzy_length
             or word in self._not_typos
