@@ -3,18 +3,23 @@ outbox send and status, meetings notify."""
 
 import argparse
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
 
 from dsp_backend.auth import service as auth_service
 from dsp_backend.auth.schemas import Role
 from dsp_backend.chat import retention
-from dsp_backend.config import get_settings
+from dsp_backend.config import Settings, get_settings
 from dsp_backend.database import migrate as migrations
 from dsp_backend.database.core import get_sessionmaker, make_engine
 from dsp_backend.drafts import service as draft_service
 from dsp_backend.meetings import notifications
 from dsp_backend.outbox import service as outbox
+from dsp_backend.personal_data import service as personal_data_service
 from dsp_backend.referrals import confirmation
+from dsp_backend.register import housekeeping as register_housekeeping
 from dsp_backend.variants import service as variant_service
 
 
@@ -86,36 +91,87 @@ def _outbox_status(_args: argparse.Namespace) -> int:
     return 1 if report.failing else 0
 
 
+def _tell(db_session: Session, settings: Settings, now: datetime) -> str:
+    """The TCOs told of red, referrers of removal, managers of overdue actions: queued in the
+    caller's transaction, sent with the rest of the outbox."""
+    queued, waiting = notifications.send_register_notifications(
+        db_session=db_session, actor=notifications.HOUSEKEEPING, settings=settings, now=now
+    )
+    escalations = notifications.escalate_overdue(
+        db_session=db_session,
+        actor=notifications.HOUSEKEEPING,
+        variant=variant_service.load(settings.variant),
+        now=now,
+    )
+    return (
+        f"{len(queued)} notification(s) queued, {len(waiting)} with no address; "
+        f"{escalations.escalated} overdue action(s) escalated, {escalations.without_address} "
+        "with no address"
+    )
+
+
 def _meetings_notify(_args: argparse.Namespace) -> int:
-    """The TCOs told of red, referrers of removal, managers of overdue actions: queued, then
-    sent with the rest of the outbox."""
     settings, now = get_settings(), datetime.now(UTC)
-    variant = variant_service.load(settings.variant)
     with get_sessionmaker()() as db_session:
-        queued, waiting = notifications.send_register_notifications(
-            db_session=db_session, actor=notifications.HOUSEKEEPING, settings=settings, now=now
-        )
-        escalations = notifications.escalate_overdue(
-            db_session=db_session, actor=notifications.HOUSEKEEPING, variant=variant, now=now
-        )
+        told = _tell(db_session, settings, now)
         db_session.commit()
         sent, failed = outbox.send_due(db_session=db_session, settings=settings, now=now)
-    print(
-        f"meetings: {len(queued)} notification(s) queued, {len(waiting)} with no address; "
-        f"{escalations.escalated} overdue action(s) escalated, {escalations.without_address} "
-        f"with no address; sent {sent} email(s), {failed} to retry"
-    )
+    print(f"meetings: {told}; sent {sent} email(s), {failed} to retry")
     return 0
 
 
+@dataclass(frozen=True)
+class Housekept:
+    drafts: int
+    held: int
+    applied: register_housekeeping.Applied
+    told: str
+    reminded: int
+    reminder_emails: int
+    erased: int
+
+    def line(self) -> str:
+        applied = self.applied
+        return (
+            f"deleted {self.drafts} expired draft(s), {self.held} unconfirmed referral(s); "
+            f"removed {applied.step_downs_ended} at the end of their step-down, opened "
+            f"{applied.transition_tasks} transition task(s), moved {applied.moved_to_adults} to "
+            f"the adults' register; {self.told}; {self.reminder_emails} reminder email(s) "
+            f"about {self.reminded} deadline(s); erased the personal data of {self.erased} "
+            "after retention"
+        )
+
+
+def housekeep(*, db_session: Session, settings: Settings, now: datetime) -> Housekept:
+    """Everything that falls due with time, in the caller's transaction: the deadline clock's
+    steps (register.housekeeping), notifications and escalations, reminders, retention. Each
+    step records what it did, so a second run changes nothing."""
+    drafts = draft_service.purge_expired(db_session=db_session, now=now)
+    held = confirmation.purge_expired(db_session=db_session, now=now)
+    applied = register_housekeeping.apply_due(db_session=db_session, now=now)
+    told = _tell(db_session, settings, now)
+    reminded, emails = register_housekeeping.send_reminders(db_session=db_session, now=now)
+    erased = personal_data_service.erase_due(
+        db_session=db_session, actor=register_housekeeping.HOUSEKEEPING, now=now
+    )
+    return Housekept(
+        drafts=drafts,
+        held=held,
+        applied=applied,
+        told=told,
+        reminded=reminded,
+        reminder_emails=emails,
+        erased=erased,
+    )
+
+
 def _housekeeping(_args: argparse.Namespace) -> int:
-    """What falls due with time: expired drafts and unconfirmed referrals deleted, conversations
-    gone quiet deleted from Rasa's tracker store, email still to send sent (or retried)."""
+    """What falls due with time (see housekeep), then email still to send sent (or retried) and
+    conversations gone quiet deleted from Rasa's tracker store."""
     settings, now = get_settings(), datetime.now(UTC)
     variant = variant_service.load(settings.variant)
     with get_sessionmaker()() as db_session:
-        drafts = draft_service.purge_expired(db_session=db_session, now=now)
-        held = confirmation.purge_expired(db_session=db_session, now=now)
+        done = housekeep(db_session=db_session, settings=settings, now=now)
         db_session.commit()
         sent, failed = outbox.send_due(db_session=db_session, settings=settings, now=now)
     engine = make_engine(retention.tracker_url(settings))
@@ -126,8 +182,8 @@ def _housekeeping(_args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     print(
-        f"housekeeping: deleted {drafts} expired draft(s), {held} unconfirmed referral(s), "
-        f"{quiet} quiet conversation(s); sent {sent} email(s), {failed} to retry"
+        f"housekeeping: {done.line()}; deleted {quiet} quiet conversation(s); "
+        f"sent {sent} email(s), {failed} to retry"
     )
     return 0
 
@@ -179,8 +235,10 @@ def parser() -> argparse.ArgumentParser:
 
     housekeeping = commands.add_parser(
         "housekeeping",
-        help="delete what has expired (drafts, unconfirmed referrals, quiet conversations) and "
-        "send the email that is due; safe to run as often as you like",
+        help="apply what has fallen due: expired drafts, unconfirmed referrals and quiet "
+        "conversations deleted; green step-downs ended; transition tasks and moves to the "
+        "adults' register; notifications, escalations and reminders sent; personal data "
+        "erased after retention; safe to run as often as you like",
     )
     housekeeping.set_defaults(run=_housekeeping)
     return top
