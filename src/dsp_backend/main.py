@@ -21,10 +21,12 @@ from dsp_backend.contacts.routes import router as contacts_router
 from dsp_backend.database.core import get_engine
 from dsp_backend.drafts.routes import router as drafts_router
 from dsp_backend.eligibility.routes import router as eligibility_router
+from dsp_backend.gaps.routes import router as gaps_router
 from dsp_backend.guard import RefuseUntypableText, SecurityHeaders
 from dsp_backend.meetings.routes import actions_router
 from dsp_backend.meetings.routes import router as meetings_router
 from dsp_backend.outbox.routes import router as outbox_router
+from dsp_backend.personal_data.routes import router as personal_data_router
 from dsp_backend.questionnaire.routes import router as questionnaire_router
 from dsp_backend.rating.routes import router as rating_router
 from dsp_backend.referrals.pages import router as confirmation_pages
@@ -93,6 +95,8 @@ def api_router() -> APIRouter:
     router.include_router(meetings_router)
     router.include_router(actions_router)
     router.include_router(outbox_router)
+    router.include_router(gaps_router)
+    router.include_router(personal_data_router)
     return router
 
 

@@ -358,7 +358,7 @@ def test_a_tees_valley_referral_is_stored_unrated_and_the_dsr_meeting_rates_it_0
     rows = client.get("/api/v1/register", headers=admin).json()
     assert [(r["rag"], r["state"]) for r in rows if r["dsp_id"] == dsp_id] == [(None, "unrated")]
     by_rating = client.get("/api/v1/reports/summary", headers=admin).json()["by_rating"]
-    assert by_rating.get("unrated", 0) >= 1
+    assert "unrated" in by_rating  # counted (a count under 5 is shown as None)
     url = f"/api/v1/register/{dsp_id}/transitions"
     assert client.post(url, json={"to": "blue", "reason": "x"}, headers=admin).status_code == 409
     rated = client.post(url, json={"to": "red", "reason": "DSR meeting"}, headers=admin)

@@ -6,6 +6,7 @@ from sqlalchemy import DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dsp_backend.database.core import Base
+from dsp_backend.variants.schemas import AgeGroup
 
 
 class GapInService(Base):
@@ -20,7 +21,7 @@ class GapInService(Base):
     recorded_by: Mapped[str] = mapped_column(String(64))
     # One of the variant's gap themes: what commissioners count.
     theme: Mapped[str] = mapped_column(String(48), index=True)
-    age_group: Mapped[str | None] = mapped_column(String(8), default=None)
+    age_group: Mapped[AgeGroup | None] = mapped_column(String(8), default=None)
     # Free text, read by dsr_admin and tco only; erased with the person's personal data.
     what_is_missing: Mapped[str] = mapped_column(Text)
     impact: Mapped[str] = mapped_column(Text)

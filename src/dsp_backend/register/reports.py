@@ -1,5 +1,7 @@
 """Commissioners' reports: counts only, never a person (001 section 6: "identifying the sources
-of demand for this pathway and ... understanding reasons for referral").
+of demand for this pathway and ... understanding reasons for referral"). Every count a
+commissioner sees that is under 5 is suppressed (shown as None, or "<5" in CSV), so that a
+small group cannot point to someone.
 
 The query reads register_entry, referral and rating_transition, never referral_personal; the
 arithmetic is pure and works on de-identified facts.
@@ -22,6 +24,19 @@ from dsp_backend.register.schemas import MonthRatings, ReportSummary, TimeToFirs
 from dsp_backend.variants.schemas import Rag
 
 RATINGS: Final[tuple[Rag, ...]] = ("amber", "red", "blue", "green")
+
+# Counts from 1 to this minus one are not shown to commissioners (small-number suppression).
+SMALL_COUNT: Final = 5
+SUPPRESSED_TEXT: Final = f"<{SMALL_COUNT}"
+
+
+def suppressed(count: int) -> int | None:
+    """The count, or None where it is under 5 and not 0."""
+    return None if 0 < count < SMALL_COUNT else count
+
+
+def _suppressed_counts(counts: Counter[str]) -> dict[str, int | None]:
+    return {key: suppressed(count) for key, count in counts.items()}
 
 
 @dataclass(frozen=True)
@@ -92,17 +107,34 @@ def time_to_first_mam(facts: Iterable[EntryFacts]) -> TimeToFirstMam:
 
 
 def summarise(facts: Sequence[EntryFacts], *, today: date, months: int) -> ReportSummary:
+    """The summary commissioners read: every count under 5 suppressed, and no average of fewer
+    than 5 people."""
     active = [fact for fact in facts if fact.state != "removed"]
+    waited = time_to_first_mam(facts)
+    enough = waited.with_first_mam is not None and waited.with_first_mam >= SMALL_COUNT
     return ReportSummary(
-        referrals=len(facts),
-        on_register=len(active),
-        by_referral_source=dict(Counter(fact.referral_source for fact in facts)),
-        by_referrer_kind=dict(Counter(fact.referrer_kind for fact in facts)),
-        by_reason_for_referral=dict(Counter(r for fact in facts for r in fact.reasons)),
-        by_register=dict(Counter(fact.register for fact in active)),
-        by_rating=dict(Counter(fact.rag or "unrated" for fact in active)),
-        ratings_over_time=ratings_over_time(facts, today=today, months=months),
-        time_to_first_mam=time_to_first_mam(facts),
+        referrals=suppressed(len(facts)),
+        on_register=suppressed(len(active)),
+        by_referral_source=_suppressed_counts(Counter(fact.referral_source for fact in facts)),
+        by_referrer_kind=_suppressed_counts(Counter(fact.referrer_kind for fact in facts)),
+        by_reason_for_referral=_suppressed_counts(
+            Counter(r for fact in facts for r in fact.reasons)
+        ),
+        by_register=_suppressed_counts(Counter(fact.register for fact in active)),
+        by_rating=_suppressed_counts(Counter(fact.rag or "unrated" for fact in active)),
+        ratings_over_time=[
+            MonthRatings(
+                month=month.month,
+                **{rag: suppressed(getattr(month, rag) or 0) for rag in RATINGS},
+            )
+            for month in ratings_over_time(facts, today=today, months=months)
+        ],
+        time_to_first_mam=TimeToFirstMam(
+            with_first_mam=suppressed(waited.with_first_mam or 0),
+            awaiting_first_mam=suppressed(waited.awaiting_first_mam or 0),
+            median_days=waited.median_days if enough else None,
+            mean_days=waited.mean_days if enough else None,
+        ),
     )
 
 
@@ -134,34 +166,30 @@ def entry_facts(*, db_session: Session) -> list[EntryFacts]:
     ]
 
 
-# A de-identified row per entry: no dsp_id, no dates finer than a month (commissioners only).
+# Counts of referrals by month and what they are now: no dsp_id, no date finer than a month,
+# no group of fewer than 5 shown (commissioners only).
 DEIDENTIFIED_COLUMNS: Final = (
     "referral_month",
     "register",
-    "rag",
     "state",
     "age_group",
     "referral_source",
-    "referrer_kind",
-    "reasons_for_referral",
-    "days_to_first_mam",
+    "referrals",
 )
 
 
 def deidentified_rows(facts: Iterable[EntryFacts]) -> list[list[object]]:
-    rows: list[list[object]] = [
-        [
+    groups = Counter(
+        (
             fact.referred_on.strftime("%Y-%m"),
             fact.register,
-            fact.rag,
             fact.state,
             fact.age_group,
             fact.referral_source,
-            fact.referrer_kind,
-            ";".join(sorted(fact.reasons)),
-            "" if fact.first_mam_on is None else (fact.first_mam_on - fact.referred_on).days,
-        ]
+        )
         for fact in facts
+    )
+    return [
+        [*group, SUPPRESSED_TEXT if suppressed(count) is None else count]
+        for group, count in sorted(groups.items())
     ]
-    # Sorted by content, not by when people were added, so row order says nothing about anyone.
-    return sorted(rows, key=lambda row: [str(cell) for cell in row])

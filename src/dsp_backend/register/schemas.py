@@ -149,30 +149,35 @@ class Timeline(BaseModel):
     items: list[TimelineItem]
 
 
+# A count a commissioner reads: None where it is under 5 (suppressed, so nobody can be singled out).
+Count = int | None
+
+
 class MonthRatings(BaseModel):
     month: str = Field(description="YYYY-MM; counted at the month's end, or today for this month")
-    amber: int
-    red: int
-    blue: int
-    green: int
+    amber: Count
+    red: Count
+    blue: Count
+    green: Count
 
 
 class TimeToFirstMam(BaseModel):
-    with_first_mam: int
-    awaiting_first_mam: int
-    median_days: float | None
+    with_first_mam: Count
+    awaiting_first_mam: Count
+    median_days: float | None = Field(description="None: fewer than 5 people to average")
     mean_days: float | None
 
 
 class ReportSummary(BaseModel):
-    """Counts only: nothing here identifies a person (role commissioner)."""
+    """Counts only, each under 5 suppressed (None): nothing here identifies a person (role
+    commissioner)."""
 
-    referrals: int
-    on_register: int
-    by_referral_source: dict[str, int]
-    by_referrer_kind: dict[str, int]
-    by_reason_for_referral: dict[str, int] = Field(description="criterion id: referrals")
-    by_register: dict[str, int]
-    by_rating: dict[str, int]
+    referrals: Count
+    on_register: Count
+    by_referral_source: dict[str, Count]
+    by_referrer_kind: dict[str, Count]
+    by_reason_for_referral: dict[str, Count] = Field(description="criterion id: referrals")
+    by_register: dict[str, Count]
+    by_rating: dict[str, Count]
     ratings_over_time: list[MonthRatings]
     time_to_first_mam: TimeToFirstMam
