@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -346,6 +347,66 @@ def test_an_oversight_visit_done_while_an_inpatient_sets_the_next_000(
     assert [date.fromisoformat(t["due_on"]) for t in open_visits] == [
         date.today() + timedelta(weeks=6)
     ]
+
+
+def test_admission_from_amber_sets_every_inpatient_linked_process_with_its_date_000_blue(
+    client: TestClient, refer: Callable[..., str], admin: Headers
+) -> None:
+    dsp_id = refer()
+    assert move(client, admin, dsp_id, "blue").status_code == 200
+    tasks = client.get(f"{REGISTER}/{dsp_id}", headers=admin).json()["tasks"]
+    due = {t["kind"]: t["due_on"] for t in tasks if t["closed_at"] is None}
+    today = date.today()
+    assert due["post_admission_cetr_due"] == (today + timedelta(weeks=2)).isoformat()
+    assert due["cpa_due"] and due["discharge_planning_due"] and due["inpatient_cetr_due"]
+    # The MAM that was requested is moot once the person is admitted.
+    closed = {t["kind"]: t["closed_because"] for t in tasks if t["closed_at"]}
+    assert closed["mam_requested"] == "no_longer_needed"
+
+
+def test_overdue_follows_the_deadline_clock_and_says_what_is_due(
+    client: TestClient, refer: Callable[..., str], admin: Headers, db_session: Session
+) -> None:
+    late, fine = refer(), refer()
+    entry = entry_of(db_session, late)
+    mam = next(t for t in entry.tasks if t.kind == "mam_requested")
+    mam.due_on = date.today() - timedelta(days=1)
+    db_session.commit()
+    assert listed(client, admin, [late, fine], due="overdue") == [late]
+    row = next(r for r in client.get(REGISTER, headers=admin).json() if r["dsp_id"] == late)
+    assert (row["next_due"], row["due"]) == ("mam_requested", "overdue")
+
+
+def test_the_timeline_shows_ratings_events_follow_ups_and_the_dates_ahead(
+    client: TestClient, refer: Callable[..., str], admin: Headers, token_for: TokenFor
+) -> None:
+    dsp_id = refer(age=17, **RED)
+    move(client, admin, dsp_id, "blue")
+    client.post(
+        f"{REGISTER}/{dsp_id}/mams", json={"held_on": date.today().isoformat()}, headers=admin
+    )
+    url = f"{REGISTER}/{dsp_id}/timeline"
+    for role in (Role.referrer, Role.commissioner):
+        assert client.get(url, headers=token_for(role)).status_code == 403
+    response = client.get(url, headers=token_for(Role.tco))
+    assert response.status_code == 200, response.text
+    timeline = response.json()
+    assert timeline["state"] == "blue"
+    items = timeline["items"]
+    assert [i["kind"] for i in items if i["what"] == "rating"] == ["red", "blue"]
+    assert [i["kind"] for i in items if i["what"] == "event"] == ["mam_held"]
+    visit = next(i for i in items if i["kind"] == "commissioner_oversight_visit_due")
+    assert (visit["status"], visit["on"]) == (
+        "ahead",
+        (date.today() + timedelta(weeks=6)).isoformat(),
+    )
+    moot = next(i for i in items if i["kind"] == "cetr_requested")
+    assert moot["status"] == "no_longer_needed"  # the community C(E)TR, once admitted
+    assert {"transition_window", "eighteenth_birthday"} <= {i["kind"] for i in items}
+    assert [i["on"] for i in items] == sorted(i["on"] for i in items)
+    assert all(i["detail"] and not re.search(r"\b00[0-4]\b", i["detail"]) for i in items)
+    events = client.get("/api/v1/audit", params={"entity_id": dsp_id}, headers=admin).json()
+    assert "register.timeline" in [e["action"] for e in events]
 
 
 # --- finding a person ---

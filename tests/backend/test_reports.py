@@ -63,16 +63,34 @@ FACTS = [
 
 
 def test_counts_by_source_of_demand_and_reason_for_referral_001_s6() -> None:
-    summary = reports.summarise(FACTS, today=date(2026, 3, 10), months=3)
-    assert (summary.referrals, summary.on_register) == (3, 2)
-    assert summary.by_referral_source == {"professional": 2, "self": 1}
-    assert summary.by_referrer_kind == {"health": 1, "education": 1, "family": 1}
+    summary = reports.summarise(FACTS * 5, today=date(2026, 3, 10), months=3)
+    assert (summary.referrals, summary.on_register) == (15, 10)
+    assert summary.by_referral_source == {"professional": 10, "self": 5}
+    assert summary.by_referrer_kind == {"health": 5, "education": 5, "family": 5}
     assert summary.by_reason_for_referral == {
-        "amber.carer_strain": 3,
-        "amber.behaviours_that_challenge": 1,
+        "amber.carer_strain": 15,
+        "amber.behaviours_that_challenge": 5,
     }
-    assert summary.by_register == {"ROAR": 1, "DSR": 1}
-    assert summary.by_rating == {"red": 1, "amber": 1}
+    assert summary.by_register == {"ROAR": 5, "DSR": 5}
+    assert summary.by_rating == {"red": 5, "amber": 5}
+    assert (summary.time_to_first_mam.median_days, summary.time_to_first_mam.mean_days) == (
+        15,
+        15.0,
+    )
+
+
+def test_every_count_under_5_is_suppressed_and_no_average_of_fewer_than_5() -> None:
+    """Small numbers could point to a person: 1 to 4 are not shown (None); 0 is."""
+    summary = reports.summarise(FACTS, today=date(2026, 3, 10), months=3)
+    assert (summary.referrals, summary.on_register) == (None, None)
+    assert set(summary.by_referral_source.values()) == {None}
+    assert set(summary.by_reason_for_referral.values()) == {None}
+    assert set(summary.by_rating.values()) == {None}
+    january = summary.ratings_over_time[0]
+    assert (january.amber, january.red, january.blue) == (None, 0, 0)
+    waited = summary.time_to_first_mam
+    assert (waited.with_first_mam, waited.median_days, waited.mean_days) == (None, None, None)
+    assert [reports.suppressed(n) for n in (0, 1, 4, 5, 6)] == [0, None, None, 5, 6]
 
 
 def test_ratings_over_time_count_each_month_at_its_end() -> None:
@@ -120,56 +138,74 @@ def test_the_summary_api_counts_new_referrals_and_first_mams(
 ) -> None:
     commissioner = token_for(Role.commissioner)
     before = client.get("/api/v1/reports/summary", headers=commissioner).json()
+    assert before["referrals"] == 0  # each test starts from an empty register
     referrer, admin = token_for(Role.referrer), token_for(Role.dsr_admin)
-    nhs_number = new_nhs_number()
-    dsp_id = client.post(
-        "/api/v1/referrals", json=referral_body(nhs_number=nhs_number), headers=referrer
-    ).json()["dsp_id"]
-    client.post(
-        f"/api/v1/register/{dsp_id}/mams", json={"held_on": date.today().isoformat()}, headers=admin
-    )
+    made = []
+    for _ in range(5):
+        nhs_number = new_nhs_number()
+        dsp_id = client.post(
+            "/api/v1/referrals", json=referral_body(nhs_number=nhs_number), headers=referrer
+        ).json()["dsp_id"]
+        client.post(
+            f"/api/v1/register/{dsp_id}/mams",
+            json={"held_on": date.today().isoformat()},
+            headers=admin,
+        )
+        made.append((dsp_id, nhs_number))
     with statements(db_session) as seen:
         response = client.get("/api/v1/reports/summary", headers=commissioner)
     after = response.json()
-    assert after["referrals"] == before["referrals"] + 1
-    assert (
-        after["by_referral_source"]["professional"]
-        == before["by_referral_source"].get("professional", 0) + 1
-    )
-    for reason in ("amber.carer_strain", "amber.behaviours_that_challenge"):
-        assert (
-            after["by_reason_for_referral"][reason]
-            == before["by_reason_for_referral"].get(reason, 0) + 1
-        )
-    assert (
-        after["time_to_first_mam"]["with_first_mam"]
-        == before["time_to_first_mam"]["with_first_mam"] + 1
-    )
-    assert after["ratings_over_time"][-1]["amber"] == before["ratings_over_time"][-1]["amber"] + 1
+    assert after["referrals"] == 5
+    assert after["by_referral_source"] == {"professional": 5}
+    assert after["by_reason_for_referral"] == {
+        "amber.carer_strain": 5,
+        "amber.behaviours_that_challenge": 5,
+    }
+    assert after["time_to_first_mam"]["with_first_mam"] == 5
+    assert after["time_to_first_mam"]["median_days"] == 0
+    assert after["ratings_over_time"][-1]["amber"] == 5
     # Nothing identifying is read, let alone returned.
     assert any("register_entry" in sql for sql in seen)
     assert not any("referral_personal" in sql for sql in seen)
-    for value in (dsp_id, nhs_number, "Alex"):
-        assert value not in response.text
+    for dsp_id, nhs_number in made:
+        assert dsp_id not in response.text and nhs_number not in response.text
+    assert "Alex" not in response.text
 
 
-def test_the_deidentified_export_has_no_id_name_number_or_exact_date(
+def test_the_summary_api_shows_fewer_than_5_as_none(
+    client: TestClient, token_for: TokenFor
+) -> None:
+    referrer = token_for(Role.referrer)
+    for _ in range(4):
+        client.post("/api/v1/referrals", json=referral_body(), headers=referrer)
+    summary = client.get("/api/v1/reports/summary", headers=token_for(Role.commissioner)).json()
+    assert (summary["referrals"], summary["by_referral_source"]) == (None, {"professional": None})
+
+
+def test_the_deidentified_export_counts_groups_and_hides_groups_under_5(
     client: TestClient, token_for: TokenFor, db_session: Session
 ) -> None:
-    nhs_number = new_nhs_number()
-    dsp_id = client.post(
-        "/api/v1/referrals",
-        json=referral_body(nhs_number=nhs_number),
-        headers=token_for(Role.referrer),
-    ).json()["dsp_id"]
+    referrer = token_for(Role.referrer)
+    made = [
+        client.post("/api/v1/referrals", json=referral_body(), headers=referrer).json()["dsp_id"]
+        for _ in range(5)
+    ]
+    made.append(
+        client.post("/api/v1/referrals", json=referral_body(age=40), headers=referrer).json()[
+            "dsp_id"
+        ]
+    )
     with statements(db_session) as seen:
         response = client.get("/api/v1/reports/register.csv", headers=token_for(Role.commissioner))
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.text)))
     assert tuple(rows[0]) == reports.DEIDENTIFIED_COLUMNS
-    assert all(len(row[0]) == len("2026-11") for row in rows[1:])
-    assert [date.today().strftime("%Y-%m"), "DSR", "amber"] in [row[:3] for row in rows[1:]]
+    month = date.today().strftime("%Y-%m")
+    assert sorted(rows[1:]) == [
+        [month, "DSR", "amber", "adult", "professional", "<5"],
+        [month, "DSR", "amber", "cyp", "professional", "5"],
+    ]
     assert any("register_entry" in sql for sql in seen)
     assert not any("referral_personal" in sql for sql in seen)
-    for value in (dsp_id, nhs_number, "Alex", date.today().isoformat()):
+    for value in (*made, "Alex", date.today().isoformat()):
         assert value not in response.text
