@@ -20,27 +20,40 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.components.crisis import PATTERNS_FILE, CrisisRules, detect, edit_distance
 from bot.components.crisis_detector import CRISIS_INTENT, CRISIS_KEY, CrisisDetector
 
-SET = yaml.safe_load((Path(__file__).parent / "crisis_set.yml").read_text("utf-8"))
-MAX_FALSE_ALARM_RATE = 0.05
+HERE = Path(__file__).parent
+# crisis_set.yml: the older evaluation set; crisis_dev.yml: the set the patterns are tuned on.
+SETS = {
+    name: yaml.safe_load((HERE / f"{name}.yml").read_text("utf-8"))
+    for name in ("crisis_set", "crisis_dev")
+}
+MIN_SIZE = {"crisis_set": 70, "crisis_dev": 150}
+MAX_FALSE_ALARM_RATE = 0.02
 
 
-# --- the test set: recall 100%, false alarms at most 5% ----------------------------------
+# --- the sets: recall 100%, false alarms at most 2% ----------------------------------------
 
 
-def test_the_set_is_big_enough_and_has_no_repeats() -> None:
+@pytest.mark.parametrize("name", SETS)
+def test_the_set_is_big_enough_and_has_no_repeats(name: str) -> None:
     for kind in ("crisis", "not_crisis"):
-        assert len(SET[kind]) >= 70
-        assert len(set(SET[kind])) == len(SET[kind])
+        messages = SETS[name][kind]
+        assert len(messages) >= MIN_SIZE[name]
+        assert len(set(messages)) == len(messages)
+    assert not set(SETS[name]["crisis"]) & set(SETS[name]["not_crisis"])
 
 
-def test_every_crisis_message_is_caught() -> None:
-    missed = [text for text in SET["crisis"] if detect(text) is None]
-    assert missed == [], f"recall {1 - len(missed) / len(SET['crisis']):.1%}"
+@pytest.mark.parametrize("name", SETS)
+def test_every_crisis_message_is_caught(name: str) -> None:
+    crisis = SETS[name]["crisis"]
+    missed = [text for text in crisis if detect(text) is None]
+    assert missed == [], f"recall {1 - len(missed) / len(crisis):.1%}"
 
 
-def test_false_alarms_are_at_most_5_percent() -> None:
-    alarms = [text for text in SET["not_crisis"] if detect(text) is not None]
-    rate = len(alarms) / len(SET["not_crisis"])
+@pytest.mark.parametrize("name", SETS)
+def test_false_alarms_are_at_most_2_percent(name: str) -> None:
+    calm = SETS[name]["not_crisis"]
+    alarms = [text for text in calm if detect(text) is not None]
+    rate = len(alarms) / len(calm)
     assert rate <= MAX_FALSE_ALARM_RATE, f"false alarms {rate:.1%}: {alarms}"
 
 
@@ -119,6 +132,95 @@ def test_some_wording_is_a_crisis_only_when_it_is_now() -> None:
     assert detect("i am going to the pier now") is not None
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # passive ideation
+        ("my brother says nobody would miss him if he was gone", "suicide"),
+        ("the kids would be happier if i wasnt around", "suicide"),
+        ("what is even the point of me being here", "suicide"),
+        ("i wish i could disappear", "suicide"),
+        ("he says he can't see a way out", "suicide"),
+        # plans and means
+        ("she's had her tablets saved up for a month", "overdose"),
+        ("he's gone and bought a rope", "suicide"),
+        ("i've written a note for my mum for when i'm gone", "suicide"),
+        ("I'm near the railway line", "suicide"),
+        # self-harm now, serious injury
+        ("she's cut deep and it won't stop bleeding", "self_harm"),
+        ("my sister is upstairs cutting again", "self_harm"),
+        # danger to or from others now
+        ("he's got a knife and says he'll use it on his sister", "violence"),
+        ("hes smashing the house up and the kids are here", "violence"),
+        ("he has his hands round her throat", "violence"),
+        # missing and in danger
+        ("my autistic son ran off and is near the road", "danger"),
+        ("she has not come home and her phone is off", "danger"),
+        ("he went missing overnight and he is very vulnerable", "danger"),
+        # medical
+        ("she's fitting and it won't stop", "medical"),
+        ("my toddler has swallowed a button battery", "overdose"),
+        ("he banged his head and now he's drowsy", "medical"),
+        ("he's unresponsive", "medical"),
+        # abuse now
+        ("my carer is hurting me now", "violence"),
+        ("someone is touching me", "abuse"),
+        ("he's going to hurt me when he gets home", "violence"),
+        # not safe now
+        ("I'm not safe", "danger"),
+    ],
+)
+def test_each_kind_of_danger_now_is_caught(text: str, category: str) -> None:
+    match = detect(text)
+    assert match is not None
+    assert match.category == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this form is killing me",
+        "I could murder a pizza",
+        "my phone's dead",
+        "history of overdose in 2021",
+        "sectioned last year after a suicide attempt",
+        "self-harmed by cutting, none in 6 months",
+        "what happens if he needs hospital",
+        "can police come to a MAM",
+        "no he has never hurt anyone",
+        "she isn't suicidal",
+        "knife and fork skills",
+        "killer whales",
+        "he's been missing school",
+        "heart attack in family history",
+        "placement at risk of breaking down",
+        "gets aggressive when routines change",
+        "worried he might end up in hospital",
+        "hanging on by a thread but coping",
+        "he ran off in the shop but we found him",
+        "she's on the bridge watching the boats",
+    ],
+)
+def test_look_alikes_are_not_crises(text: str) -> None:
+    assert detect(text) is None
+
+
+def test_some_wording_needs_a_sign_of_danger_elsewhere_in_the_message() -> None:
+    # "with": running off is a danger beside a risk named anywhere in the message.
+    assert detect("he ran off after tea") is None
+    assert detect("he ran off after tea. He can't swim and we live by the canal") is not None
+
+
+def test_a_question_or_a_worry_about_some_day_is_not_now() -> None:
+    assert detect("what happens if she takes an overdose") is None
+    assert detect("I'm worried he will hurt someone one day") is None
+    assert detect("she has taken an overdose") is not None
+
+
+def test_a_dropped_g_is_put_back() -> None:
+    assert CrisisRules.from_file().clauses("hes chokin his brother") == ["he s choking his brother"]
+
+
 def test_a_match_says_what_fired() -> None:
     match = detect("she took all her tablets")
     assert match is not None
@@ -140,6 +242,13 @@ def test_an_unquoted_colon_in_a_pattern_is_refused(tmp_path: Path) -> None:
     line = "regex: 'better off (?:dead|without (?:me|him|her|them|us|xname))'"
     path = _patterns_with(tmp_path, line, "regex:\n      - better off(?: dead)")
     with pytest.raises(ValueError, match="better_off_dead"):
+        CrisisRules.from_file(path)
+
+
+def test_a_bare_no_among_the_negators_is_refused(tmp_path: Path) -> None:
+    # YAML reads a bare no as false, and "no risk now" would stop being a negation.
+    path = _patterns_with(tmp_path, "negators: [not, 'no',", "negators: [not, no,")
+    with pytest.raises(ValueError, match="quote every word"):
         CrisisRules.from_file(path)
 
 
