@@ -1,15 +1,22 @@
 import logging
 import re
 import time
+from datetime import UTC, datetime
 from functools import lru_cache
-from importlib import resources
 
 import httpx
 from fastapi import APIRouter, Cookie, HTTPException, Request, Response, status
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse
 
+from dsp_backend.chat import history, pages
 from dsp_backend.chat import service as chat_service
-from dsp_backend.chat.schemas import ChatReply, ChatRequest, ChatResponse
+from dsp_backend.chat.schemas import (
+    ChatHistory,
+    ChatReply,
+    ChatRequest,
+    ChatResponse,
+    TranscriptEntry,
+)
 from dsp_backend.config import get_settings, secret_key
 from dsp_backend.errors import PlainValidationRoute
 from dsp_backend.guard import served_over_https
@@ -17,6 +24,7 @@ from dsp_backend.guard import served_over_https
 log = logging.getLogger(__name__)
 # A 422 never repeats what was typed: it may be personal data.
 router = APIRouter(tags=["chat"], route_class=PlainValidationRoute)
+router.include_router(pages.router)
 COOKIE = "dsp_conversation"
 # Every refusal at the door keeps the emergency line: the person may be writing about danger.
 SAFETY = "If someone is in danger now, call 999."
@@ -39,19 +47,20 @@ def _address_limiter() -> chat_service.RateLimiter:
     return chat_service.RateLimiter(get_settings().chat_rate_per_address_per_minute)
 
 
-@lru_cache
-def _page() -> str:
-    return resources.files("dsp_backend.chat").joinpath("static/index.html").read_text("utf-8")
+# What the person wrote and was told: never kept by a browser's or a proxy's cache.
+PRIVATE = {"Cache-Control": "no-store"}
 
 
-def _conversation(request: Request, response: Response, cookie: str | None) -> str:
-    """The visitor's conversation: the one their signed cookie names while it is fresh, else a
-    new one. The cookie is signed again on every use, so it expires only after inactivity;
-    Secure where the page is served over HTTPS."""
+def _conversation(
+    request: Request, response: Response, cookie: str | None, *, new: bool = False
+) -> str:
+    """The visitor's conversation: the one their signed cookie names while it is fresh, else
+    (or when `new`) a new one. The cookie is signed again on every use, so it expires only after
+    inactivity; Secure where the page is served over HTTPS."""
     settings = get_settings()
     key, now = secret_key(settings), time.time()
     max_age = settings.chat_session_minutes * 60
-    conversation_id = chat_service.verified(cookie, key, now, max_age)
+    conversation_id = None if new else chat_service.verified(cookie, key, now, max_age)
     if conversation_id is None:
         conversation_id = chat_service.new_conversation_id()
     response.set_cookie(
@@ -70,9 +79,58 @@ def chat_page(
     request: Request, dsp_conversation: str | None = Cookie(default=None)
 ) -> HTMLResponse:
     """The chat page; each visitor gets an opaque conversation id in a cookie, never in the URL."""
-    response = HTMLResponse(_page())
+    response = HTMLResponse(
+        pages.render("chat.html", max_chars=get_settings().chat_max_message_chars),
+        headers=PRIVATE,
+    )
     _conversation(request, response, dsp_conversation)
     return response
+
+
+def _transcript(conversation_id: str) -> tuple[list[dict[str, object]], str | None]:
+    engine = history.tracker_engine(get_settings())
+    return history.transcript(history.events_of(engine, conversation_id))
+
+
+@router.get("/chat/history", response_model=ChatHistory)
+def chat_history(
+    request: Request, response: Response, dsp_conversation: str | None = Cookie(default=None)
+) -> ChatHistory:
+    """The conversation so far, so a reload shows it again (what Rasa's tracker store keeps)."""
+    entries, asking = _transcript(_conversation(request, response, dsp_conversation))
+    response.headers.update(PRIVATE)
+    return ChatHistory(
+        messages=[TranscriptEntry.model_validate(entry) for entry in entries], asking=asking
+    )
+
+
+@router.get("/chat/history.txt", response_class=PlainTextResponse)
+def chat_history_file(
+    request: Request, response: Response, dsp_conversation: str | None = Cookie(default=None)
+) -> PlainTextResponse:
+    """A copy of the conversation as a text file for the person to keep."""
+    entries, _ = _transcript(_conversation(request, response, dsp_conversation))
+    return PlainTextResponse(
+        history.as_text(entries, datetime.now(UTC)),
+        headers={
+            **PRIVATE,
+            "Content-Disposition": 'attachment; filename="dsp-assistant-conversation.txt"',
+        },
+    )
+
+
+@router.post("/chat/restart", status_code=status.HTTP_204_NO_CONTENT)
+def chat_restart(
+    request: Request, response: Response, dsp_conversation: str | None = Cookie(default=None)
+) -> None:
+    """Start again: a new conversation, and what the tracker store kept of the old one deleted."""
+    key, settings = secret_key(get_settings()), get_settings()
+    old = chat_service.verified(
+        dsp_conversation, key, time.time(), settings.chat_session_minutes * 60
+    )
+    if old is not None:
+        history.forget(history.tracker_engine(settings), old)
+    _conversation(request, response, None, new=True)
 
 
 @router.post(
@@ -121,6 +179,7 @@ async def chat(
         # The reason only, never the message text: it may hold personal data.
         log.warning("Rasa at %s did not answer: %s", rasa_url, error)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from error
+    response.headers.update(PRIVATE)
     return ChatResponse(
         messages=[ChatReply.model_validate(reply) for reply in replies], asking=asking
     )

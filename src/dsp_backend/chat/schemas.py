@@ -1,3 +1,5 @@
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -12,6 +14,9 @@ class ChatReply(BaseModel):
     emergency: bool = Field(
         default=False, description="the emergency routes: the page shows them as an emergency"
     )
+    multiple: bool = Field(
+        default=False, description="several of the buttons may be chosen together"
+    )
 
 
 class ChatRequest(BaseModel):
@@ -24,4 +29,17 @@ class ChatResponse(BaseModel):
         default=None,
         description="the id of the referral question waiting for an answer ('$summary' at the "
         "summary); null outside a referral question",
+    )
+
+
+class TranscriptEntry(ChatReply):
+    who: Literal["you", "assistant"]
+
+
+class ChatHistory(BaseModel):
+    """The conversation so far, as the page showed it, for the page to show again."""
+
+    messages: list[TranscriptEntry]
+    asking: str | None = Field(
+        default=None, description="the referral question asked since the person last wrote"
     )

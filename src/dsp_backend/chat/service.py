@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 
+from dsp_backend.questionnaire import logic
+
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 
 
@@ -77,11 +79,53 @@ class RasaUnavailable(Exception):
     pass
 
 
+# The questions whose buttons may be chosen together: the criteria are ticked as a list, and a
+# learning disability and autism together are read as both (questionnaire/interpret.py).
+SEVERAL_ANSWERS = frozenset({"criteria", "diagnosis"})
+
+
+def allows_several(link_id: str | None) -> bool:
+    items = {item.linkId: item for item in logic.questionnaire().items}
+    item = items.get(link_id or "")
+    return item is not None and item.type in SEVERAL_ANSWERS
+
+
+def asked_in(replies: list[dict[str, Any]]) -> str | None:
+    """The id of the question these replies ask (the referral's ask action sends it as a custom
+    message after the question)."""
+    return next(
+        (
+            str(reply["custom"]["question"])
+            for reply in reversed(replies)
+            if isinstance(reply.get("custom"), dict) and reply["custom"].get("question")
+        ),
+        None,
+    )
+
+
+def messages_of(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rasa's replies as the page shows them: text and buttons, a message marked as the
+    emergency routes, the question's buttons marked where several may be chosen."""
+    messages: list[dict[str, Any]] = []
+    for reply in replies:
+        custom = reply.get("custom")
+        if isinstance(custom, dict) and messages:
+            # Rasa sends a message's custom part after its text: it marks that text.
+            if custom.get("emergency"):
+                messages[-1]["emergency"] = True
+            if custom.get("question") and messages[-1]["buttons"]:
+                messages[-1]["multiple"] = allows_several(str(custom["question"]))
+        if reply.get("text") or reply.get("buttons"):
+            messages.append(
+                {"text": reply.get("text") or "", "buttons": reply.get("buttons") or []}
+            )
+    return messages
+
+
 async def send_to_rasa(
     *, client: httpx.AsyncClient, rasa_url: str, conversation_id: str, message: str
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Rasa's replies as text and buttons, and the id of the question now asked, if any (the
-    referral's ask action sends it as a custom message)."""
+    """Rasa's replies as text and buttons, and the id of the question now asked, if any."""
     try:
         response = await client.post(
             f"{rasa_url}/webhooks/rest/webhook",
@@ -91,20 +135,4 @@ async def send_to_rasa(
     except httpx.HTTPError as error:
         raise RasaUnavailable(type(error).__name__) from error
     replies = response.json()
-    asking = next(
-        (
-            str(reply["custom"]["question"])
-            for reply in reversed(replies)
-            if isinstance(reply.get("custom"), dict) and reply["custom"].get("question")
-        ),
-        None,
-    )
-    messages: list[dict[str, Any]] = []
-    for reply in replies:
-        custom = reply.get("custom")
-        if isinstance(custom, dict) and custom.get("emergency") and messages:
-            # Rasa sends a message's custom part after its text: it marks that text.
-            messages[-1]["emergency"] = True
-        if reply.get("text") or reply.get("buttons"):
-            messages.append({"text": reply.get("text", ""), "buttons": reply.get("buttons", [])})
-    return messages, asking
+    return messages_of(replies), asked_in(replies)
