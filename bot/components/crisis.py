@@ -248,17 +248,23 @@ class CrisisRules:
 
     def detect(self, text: str) -> CrisisMatch | None:
         clauses = self.clauses(text)
-        for clause in clauses:
+        for index, clause in enumerate(clauses):
             for pattern in self._patterns:
                 for match in pattern.regex.finditer(clause):
                     if self._vetoed(pattern, clause, match):
                         continue
-                    if pattern.with_any and not any(
-                        sign.search(other) for sign in pattern.with_any for other in clauses
-                    ):
+                    if pattern.with_any and not self._has_sign(pattern, clauses, index, match):
                         continue
                     return CrisisMatch(pattern.category, pattern.id, match.group(0))
         return None
+
+    @staticmethod
+    def _has_sign(pattern: _Pattern, clauses: list[str], index: int, match: re.Match[str]) -> bool:
+        # The sign is something else the message says: "out all night" is not its own sign
+        # of danger ("night"), though "out all night and only 13" is.
+        rest = clauses[index][: match.start()] + " . " + clauses[index][match.end() :]
+        others = [rest, *clauses[:index], *clauses[index + 1 :]]
+        return any(sign.search(other) for sign in pattern.with_any for other in others)
 
     def categories(self) -> set[str]:
         return {p.category for p in self._patterns}
