@@ -2,7 +2,8 @@
 
 It runs beside the intent classifier (see crisis_detector.py), so that emergency routes never
 depend on a trained model alone. Standard library and PyYAML only; the words, phrases and
-contexts live in crisis_patterns.yml, and this module only applies them:
+contexts live in crisis_patterns.yml (the patterns in the files it names), and this module only
+applies them:
 
 1. Normalise: names become "xname", text is lower-cased, contractions are spelt out
    ("she's" -> "she s", "won't" -> "will not"), punctuation goes, known misspellings are
@@ -178,7 +179,12 @@ class CrisisRules:
 
     @classmethod
     def from_file(cls, path: Path = PATTERNS_FILE) -> CrisisRules:
-        return cls(yaml.safe_load(path.read_text("utf-8")))
+        """The words and contexts in `path`, and the patterns of its `pattern_files` beside it."""
+        config = yaml.safe_load(path.read_text("utf-8"))
+        patterns = list(config.get("patterns") or [])
+        for name in config.get("pattern_files", []):
+            patterns += yaml.safe_load((path.parent / name).read_text("utf-8"))["patterns"]
+        return cls({**config, "patterns": patterns})
 
     def _correct_word(self, word: str) -> str:
         if word in self._word_spelling:

@@ -142,7 +142,7 @@ def test_some_wording_is_a_crisis_only_when_it_is_now() -> None:
         ("i wish i could disappear", "suicide"),
         ("he says he can't see a way out", "suicide"),
         # plans and means
-        ("she's had her tablets saved up for a month", "overdose"),
+        ("she's had her tablets saved up for a month", "suicide"),
         ("he's gone and bought a rope", "suicide"),
         ("i've written a note for my mum for when i'm gone", "suicide"),
         ("I'm near the railway line", "suicide"),
@@ -231,11 +231,27 @@ def test_a_match_says_what_fired() -> None:
 
 
 def _patterns_with(tmp_path: Path, old: str, new: str) -> Path:
-    text = PATTERNS_FILE.read_text("utf-8")
-    assert old in text
-    path = tmp_path / "patterns.yml"
-    path.write_text(text.replace(old, new, 1), "utf-8")
-    return path
+    """A copy of the pattern files with `old` replaced once, in whichever file holds it."""
+    found = 0
+    for source in PATTERNS_FILE.parent.glob("crisis_patterns*.yml"):
+        text = source.read_text("utf-8")
+        found += text.count(old)
+        (tmp_path / source.name).write_text(text.replace(old, new, 1), "utf-8")
+    assert found == 1
+    return tmp_path / PATTERNS_FILE.name
+
+
+def test_the_patterns_come_from_every_file_the_main_file_names() -> None:
+    categories = CrisisRules.from_file().categories()
+    assert {
+        "suicide",
+        "self_harm",
+        "overdose",
+        "medical",
+        "violence",
+        "abuse",
+        "danger",
+    } <= categories
 
 
 def test_an_unquoted_colon_in_a_pattern_is_refused(tmp_path: Path) -> None:
