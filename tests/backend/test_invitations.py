@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from test_outbox import SmtpServer, free_port, settings_for
-from test_referrals_factory import referral_body
+from test_referrals_factory import referral_body, self_referral_body
 
 from dsp_backend import cli
 from dsp_backend.audit.models import AuditEvent
@@ -390,3 +390,41 @@ def test_the_command_line_tells_the_tcos_of_a_red_referral_and_reports_what_fail
     capsys.readouterr()
     cli.main(["outbox", "status"])
     assert dsp_id not in capsys.readouterr().out
+
+
+def test_someone_who_referred_themselves_is_told_of_removal_in_easy_read_003(
+    client: TestClient,
+    admin: Headers,
+    db_session: Session,
+    variant: Any,
+) -> None:
+    variant("tees_valley")
+    body = self_referral_body(self_contact="robin.family@example.org")
+    answer = referral_service.submit(
+        db_session=db_session,
+        actor=Actor(token_id=0, role=Role.dsr_admin),
+        referral=ReferralCreate.model_validate(body),
+        variant=variant_service.load("tees_valley"),
+        now=datetime.now(UTC),
+    )
+    dsp_id = str(answer.body["dsp_id"])
+    removed = client.post(
+        f"/api/v1/register/{dsp_id}/transitions",
+        json={"to": "removed", "reason": "not eligible", "removal_reason": "criteria_not_met"},
+        headers=admin,
+    )
+    assert removed.status_code == 200, removed.text
+    queued, waiting = notifications.send_register_notifications(
+        db_session=db_session,
+        actor=notifications.HOUSEKEEPING,
+        settings=get_settings(),
+        now=datetime.now(UTC),
+    )
+    assert "referrer_notified" in queued
+    (email,) = db_session.scalars(select(OutboxMessage).where(OutboxMessage.about == dsp_id))
+    assert email.to_address == "robin.family@example.org"
+    assert "Robin" not in email.subject and dsp_id in email.subject
+    # Easy read: short sentences, no pathway jargon like "criteria".
+    sentences = [s for s in re.split(r"[.\n]+", email.body) if s.strip()]
+    assert all(len(s.split()) <= 12 for s in sentences)
+    assert "criteria" not in email.body
