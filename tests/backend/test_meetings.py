@@ -422,3 +422,39 @@ def test_the_follow_up_on_the_register_moves_with_the_meeting_and_closes_when_it
     assert response.status_code == 200, response.text
     tasks = [t for t in entry(client, admin, dsp_id)["tasks"] if t["ref"] == ref]
     assert tasks[-1]["closed_because"] == "done"
+
+
+def test_invitees_default_to_the_referrals_and_an_address_that_is_not_one_is_left_out(
+    client: TestClient, admin: Headers, token_for: TokenFor
+) -> None:
+    """The referral keeps what was typed; the MAM takes what can be used."""
+    people = {
+        "people": [
+            {
+                "name": "Dr Example",
+                "role": "Psychiatrist",
+                "email": "dr.example@nhs.net",
+                "phone": "0116 496 0001",
+            },
+            {
+                "name": "Kim",
+                "role": "SENCo @ Example Academy",
+                "email": "kim at school",
+                "phone": "0116 496 0002",
+            },
+            {
+                "name": "Lee",
+                "role": "lee@example.org",
+                "email": "lee@example.org",
+                "phone": "0116 496 0003",
+            },
+        ],
+        "complete": True,
+    }
+    mam = arrange(client, admin, refer(client, token_for, invitees=people))
+    assert [(i["name"], i["role"], i["email"]) for i in mam["invitees"]] == [
+        ("Dr Example", "Psychiatrist", "dr.example@nhs.net"),
+        ("Kim", "SENCo @ Example Academy", None),
+        # A role the family would be told must never be an address.
+        ("Lee", "Professional", "lee@example.org"),
+    ]

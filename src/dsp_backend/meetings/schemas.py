@@ -1,7 +1,8 @@
 """What the meetings API reads and accepts. MAM notes are health data: only dsr_admin and tco."""
 
+import re
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import (
     AfterValidator,
@@ -31,9 +32,16 @@ Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 LongText = Annotated[str, StringConstraints(max_length=20_000)]
 
 
+_ADDRESS: Final = re.compile(r"\S+@\S+\.\S+")
+
+
+def holds_address(text: str) -> bool:
+    return _ADDRESS.search(text) is not None
+
+
 def _no_address(role: str) -> str:
     # Roles are what the family is told about the professionals: never an address (001 s10).
-    if "@" in role:
+    if holds_address(role):
         raise ValueError("a role, not an email address")
     return role
 

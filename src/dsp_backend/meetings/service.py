@@ -11,6 +11,7 @@ from importlib import resources
 from typing import Final
 
 import yaml
+from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,7 @@ from dsp_backend.meetings.schemas import (
     NotesTemplate,
     NotesUpdate,
     SectionAnswer,
+    holds_address,
 )
 from dsp_backend.register import lifecycle
 from dsp_backend.register import service as register_service
@@ -87,22 +89,35 @@ def of_entry(*, db_session: Session, entry: RegisterEntry) -> Sequence[Mam]:
     ).all()
 
 
+_EMAIL: Final = TypeAdapter(EmailStr)
+
+
+def _email_or_none(value: object) -> str | None:
+    try:
+        return str(_EMAIL.validate_python(value)) if value else None
+    except ValidationError:
+        return None
+
+
 def referral_invitees(db_session: Session, entry: RegisterEntry) -> list[Invitee]:
-    """The people the referral asked to invite (001 s11), where the referral named any."""
+    """The people the referral asked to invite (001 s11), where the referral named any. The
+    referral kept what was typed: an address that is not one is left out (the invitations then
+    count them as without email, for the admin lead to invite by hand)."""
     personal = register_service.personal_of(db_session=db_session, entry=entry)
     answers = personal.form.get("answers", {}) if personal is not None else {}
     people = (answers.get("invitees") or {}).get("people", [])
-    return [
-        Invitee.model_validate(
-            {
-                "name": p.get("name") or p.get("role") or "Invitee",
-                "role": p.get("role") or "Professional",
-                "email": p.get("email") or None,
-                "phone": p.get("phone") or None,
-            }
+    invitees = []
+    for person in people:
+        role = str(person.get("role") or "").strip()[:200]
+        invitees.append(
+            Invitee(
+                name=(str(person.get("name") or "").strip() or role or "Invitee")[:200],
+                role=role if role and not holds_address(role) else "Professional",
+                email=_email_or_none(person.get("email")),
+                phone=str(person["phone"])[:40] if person.get("phone") else None,
+            )
         )
-        for p in people
-    ]
+    return invitees
 
 
 def _invitees(invitees: Sequence[Invitee], family: Sequence[FamilyContact]) -> list[MamInvitee]:
