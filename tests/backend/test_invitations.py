@@ -129,7 +129,12 @@ def test_professionals_get_the_referral_encrypted_and_its_password_apart_001_s10
             assert document.encryption.stream_method == EncryptionMethod.aesv3
             text = b"".join(page.Contents.read_bytes() for page in document.pages)
         assert dsp_id.encode() in text
-        assert b"Alex Example" in text  # the referral itself, for the professionals only
+        # The referral itself, section by section, for the professionals only.
+        assert b"Alex Example" in text
+        nhs = personal_words(db_session, dsp_id)[3]
+        assert nhs.encode() in text
+        for heading in (b"The person", b"The referrer", b"Current situation and concerns"):
+            assert heading in text
 
 
 def test_the_family_gets_its_own_email_with_no_professional_address_001_s10_s12(

@@ -26,6 +26,7 @@ from dsp_backend.meetings.schemas import InvitationsResult
 from dsp_backend.outbox import service as outbox
 from dsp_backend.questionnaire import logic
 from dsp_backend.questionnaire import service as questionnaire_service
+from dsp_backend.questionnaire.schemas import Item
 from dsp_backend.register import service as register_service
 from dsp_backend.register.models import RegisterEntry
 from dsp_backend.variants.schemas import Variant
@@ -83,26 +84,52 @@ def _value(item_type: str, value: object, shown: str) -> str:
     return shown
 
 
+# The referral form's sections as the PDF heads them, in 001 section 11's order: who the person
+# is first, then who refers, the situation, the rest of the form, consent and the MAM.
+HEADINGS: Final = {
+    "person": "The person",
+    "referrer": "The referrer",
+    "eligibility": "Eligibility",
+    "situation": "Current situation and concerns",
+    "full_form": "Care, history and risk",
+    "good_referral": "About the person",
+    "consent": "Consent",
+    "mam": "The multi-agency meeting",
+}
+
+
+def _label(item: Item) -> str:
+    """A yes or no reads against its question; other answers against their label, in the third
+    person (the referrer's own labels say "your")."""
+    label = item.text if item.type == "boolean" else item.label.removeprefix("your ")
+    return label[:1].upper() + label[1:]
+
+
 def referral_lines(
     answers: dict[str, object], source: str, variant: Variant, today: datetime
 ) -> list[tuple[str, str]]:
-    """(label, answer) in the questionnaire's order, with a heading line ("", section) where a
-    section starts."""
+    """(label, answer) section by section, each section once (HEADINGS' order, then the
+    questionnaire's), with a heading line ("", heading) at the start of each."""
     state = logic.state_of(
         answers, "self" if source == "self" else "professional", variant, today.date()
     )
-    lines: list[tuple[str, str]] = []
-    section = ""
+    sections: dict[str, list[tuple[str, str]]] = {}
     for item in logic.questionnaire().items:
-        if item.linkId not in answers or answers[item.linkId] is None:
+        value = answers.get(item.linkId)
+        if value is None:
             continue
-        if item.section != section:
-            section = item.section
-            lines.append(("", section.replace("_", " ").capitalize()))
-        value = answers[item.linkId]
         shown = questionnaire_service.display(item, value, state)
-        lines.append((item.label.capitalize(), _value(item.type, value, shown)))
-    return lines
+        sections.setdefault(item.section, []).append(
+            (_label(item), _value(item.type, value, shown))
+        )
+    order = list(HEADINGS)
+    return [
+        line
+        for section, lines in sorted(
+            sections.items(), key=lambda pair: order.index(pair[0]) if pair[0] in order else 99
+        )
+        for line in [("", HEADINGS.get(section, section.replace("_", " ").capitalize())), *lines]
+    ]
 
 
 def referral_pdf(*, entry: RegisterEntry, mam: Mam, lines: Iterable[tuple[str, str]]) -> bytes:
