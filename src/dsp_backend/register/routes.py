@@ -10,6 +10,7 @@ from dsp_backend.database.core import SessionDep
 from dsp_backend.eligibility import service as eligibility_service
 from dsp_backend.errors import PlainValidationRoute, refuse
 from dsp_backend.register import consent as consent_rules
+from dsp_backend.register import export as register_export
 from dsp_backend.register import lifecycle, reports
 from dsp_backend.register import service as register_service
 from dsp_backend.register.deadlines import Due
@@ -86,13 +87,13 @@ def export_register(
     db_session: SessionDep, actor: Admin, include_removed: bool = False
 ) -> Response:
     """The register with the people's details, for the clinical folder (001 section 6)."""
-    rows = register_service.export_rows(
+    rows = register_export.export_rows(
         db_session=db_session, actor=actor, include_removed=include_removed
     )
     db_session.commit()
-    header = [column.name for column in register_service.EXPORT_COLUMNS]
+    header = [column.name for column in register_export.EXPORT_COLUMNS]
     return Response(
-        register_service.csv_text(header, rows),
+        register_export.csv_text(header, rows),
         media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="dsp-register.csv"'},
     )
@@ -258,7 +259,7 @@ def deidentified_export(db_session: SessionDep, actor: Commissioner) -> Response
     """One row per referral with no dsp_id, name, number or date finer than a month."""
     rows = reports.deidentified_rows(reports.entry_facts(db_session=db_session))
     return Response(
-        register_service.csv_text(reports.DEIDENTIFIED_COLUMNS, rows),
+        register_export.csv_text(reports.DEIDENTIFIED_COLUMNS, rows),
         media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="dsp-register-deidentified.csv"'},
     )

@@ -80,33 +80,25 @@ def build(
         for event in entry.events
     ]
     for task in entry.tasks:
-        if task.closed_at is None:
-            continue  # open ones come from the clock below, with their status
+        if task.closed_at is None and task.due_on is not None:
+            continue  # an open follow-up with a date comes from the clock below, with its status
         items.append(
             TimelineItem(
-                on=task.closed_at.date(),
+                on=(task.closed_at or task.created_at).date(),
                 what="task",
                 kind=task.kind,
-                status="done" if task.closed_because == "done" else "no_longer_needed",
+                status=(
+                    "open"
+                    if task.closed_at is None
+                    else "done"
+                    if task.closed_because == "done"
+                    else "no_longer_needed"
+                ),
                 task_id=task.id,
                 ref=task.ref,
                 detail=WORDS.get(task.kind, task.kind),
             )
         )
-    # Open follow-ups with a due date come with the deadlines below; these have none.
-    open_without_date = [t for t in clock.open_tasks if t.due_on is None]
-    items += [
-        TimelineItem(
-            on=entry.created_at.date(),
-            what="task",
-            kind=task.kind,
-            status="open",
-            task_id=task.id,
-            ref=task.ref,
-            detail=WORDS.get(task.kind, task.kind),
-        )
-        for task in open_without_date
-    ]
     for deadline in deadlines.deadlines(clock, variant):
         state = deadlines.status(deadline.due_on, today=today, within_days=within_days)
         status: TimelineStatus = state if state is not None else "ahead"
