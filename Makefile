@@ -17,7 +17,7 @@ export RASA_TELEMETRY_ENABLED := false
 BOT_TRAINING_INPUTS := bot/config.yml $(wildcard bot/domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null) \
 	$(wildcard bot/components/*.py bot/components/*.yml)
 
-.PHONY: help run test setup lint types test-backend test-actions validate test-conversations test-crisis test-heldout test-e2e eval eval-personas train catalogs catalogs-update clean
+.PHONY: help run test setup lint types test-backend test-actions validate test-conversations test-crisis test-heldout test-e2e test-browser eval eval-personas train catalogs catalogs-update clean
 
 help:
 	@echo "make run    set up everything needed and start the stack on http://localhost:8000/"
@@ -74,6 +74,24 @@ var/.migrated: $(VENV)/backend/.installed $(wildcard src/dsp_backend/database/re
 	@$(BACKEND)/dsp-backend migrate
 	@touch $@
 
+# The browser tests' tools, from the package registries: Debian's Chromium (Playwright drives it;
+# it never downloads a browser of its own) and axe-core from npm, read by tests/browser.
+CHROMIUM := /usr/bin/chromium
+AXE_VERSION := 4.14.1
+AXE := var/axe/node_modules/axe-core/axe.min.js
+
+$(CHROMIUM):
+	@echo "[setup] Debian's Chromium for the browser tests: installing..."
+	@mkdir -p var
+	@{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation; } \
+		> var/chromium-install.log 2>&1 || { tail -20 var/chromium-install.log; exit 1; }
+
+$(AXE):
+	@echo "[setup] axe-core $(AXE_VERSION) for the browser tests: installing..."
+	@mkdir -p var/axe
+	@npm install --prefix var/axe --no-audit --no-fund --no-package-lock --silent axe-core@$(AXE_VERSION)
+	@test -f $@
+
 setup: $(VENV)/backend/.installed $(VENV)/bot/.installed $(SPACY_PIPELINE)/.built $(MODEL) var/.migrated catalogs
 
 train: $(MODEL)
@@ -121,7 +139,12 @@ test-heldout: $(MODEL) catalogs
 test-e2e: setup
 	$(BACKEND)/pytest -q tests/e2e
 
-test: lint types test-backend validate test-actions test-conversations test-crisis test-heldout test-e2e
+# The chat page in Debian's Chromium: keyboard-only conversations, a reload mid-referral, axe-core
+# on every state, reflow, forced colours; screenshots under reports/screenshots/.
+test-browser: setup $(CHROMIUM) $(AXE)
+	$(BACKEND)/pytest -q -p no:cacheprovider tests/browser
+
+test: lint types test-backend validate test-actions test-conversations test-crisis test-heldout test-e2e test-browser
 
 # Evaluation reports: reports/eval.md and eval.json (held-out questions and crisis set, easy-read
 # checks), conversations and the crisis development set under results/, and the persona suite

@@ -62,9 +62,13 @@ def _replies(event: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _said(text: str, offered: list[dict[str, Any]]) -> str:
-    """What the person sent, as they saw it: a button's title rather than its payload."""
+    """What the person sent, as they saw it: buttons' titles rather than their payloads (several
+    choices go as one message, joined with " and ", as the page sends them)."""
     titles = {b.get("payload"): b.get("title") for b in offered}
-    return str(titles.get(text) or text)
+    parts = text.split(" and ")
+    if all(part in titles for part in parts):
+        return " and ".join(str(titles[part]) for part in parts)
+    return text
 
 
 def transcript(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str | None]:

@@ -119,7 +119,7 @@
         showError("Choose at least one answer, or type your answer", fieldset.querySelector("input").id);
         return;
       }
-      send(ticked.map((t) => t.value).join(" and "), ticked.map((t) => t.dataset.title).join(", "));
+      send(ticked.map((t) => t.value).join(" and "), ticked.map((t) => t.dataset.title).join(" and "));
     });
     fieldset.appendChild(submit);
     return fieldset;
