@@ -8,19 +8,17 @@ easy read. Families get easy read, professionals plain English; a question with 
 it to everybody. Who is asking is known from the conversation, read from the message ("my son",
 "my patient"), or asked once.
 
-When the classifier is unsure, the bank is searched (TF-IDF over each question's phrasings, title
-and answer) and the three nearest questions are offered; only after that a person to talk to.
+Two classifiers rank the bank for every message: Rasa's ResponseSelector and the bank ranker (a
+TF-IDF logistic regression, bot/components/bank_ranker.py); their mean decides. When it is unsure,
+the three nearest questions are offered ("Did you mean ...?"); only after that a person.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Final
 
-import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -38,12 +36,11 @@ AUDIENCE_ASKED: Final = "audience_asked"
 PENDING: Final = "pending_question"
 FAMILY: Final = "family"
 PROFESSIONAL: Final = "professional"
-# Below this the ResponseSelector's choice is a guess: the nearest questions are offered instead.
-SELECTOR_MIN: Final = 0.5
+# The two rankings' mean: under CHOICE_MIN the choice is a guess and the nearest questions are
+# offered instead; under OFFER_MIN a question is too far to offer. Set on the development sets.
+CHOICE_MIN: Final = 0.35
+OFFER_MIN: Final = 0.05
 SUGGESTIONS: Final = 3
-# A TF-IDF similarity under this is no resemblance worth offering.
-SEARCH_MIN: Final = 0.2
-NLU_DIR: Final = Path(__file__).resolve().parents[1] / "data" / "nlu"
 
 _FAMILY_WORDS = re.compile(
     r"\b(my|our) (son|daughter|child|kid|boy|girl|brother|sister|grandson|granddaughter|"
@@ -147,84 +144,39 @@ class Bank:
                 buttons.append({"title": title, "payload": f"/ask_{question_id}"})
         return buttons
 
-    def documents(self) -> list[tuple[str, str]]:
-        """(id, text) rows to search: titles, answers and the phrasings the classifier learnt."""
-        rows: list[tuple[str, str]] = []
-        for question_id in self.ids:
-            for variation in self.professional[question_id]:
-                metadata = variation.get("metadata") or {}
-                if metadata.get("question"):
-                    rows.append((question_id, str(metadata["question"])))
-            if self.has_easy_read(question_id):
-                for variant_id in easy_read.variants():
-                    rows.append((question_id, easy_read.title(question_id, variant_id)))
-        rows.extend((q, text) for q, text in _phrasings() if q in self.professional)
-        return rows
 
-
-@lru_cache(maxsize=1)
-def _phrasings() -> tuple[tuple[str, str], ...]:
-    """Every `faq/<id>` example in the NLU data, as (id, text)."""
-    found: list[tuple[str, str]] = []
-    for path in sorted(NLU_DIR.glob("*.yml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for block in data.get("nlu") or []:
-            intent = str(block.get("intent") or "")
-            if not intent.startswith(f"{RETRIEVAL}/"):
-                continue
-            question_id = intent.split("/", 1)[1]
-            for line in str(block.get("examples") or "").splitlines():
-                text = line.strip().removeprefix("- ").strip()
-                if text:
-                    found.append((question_id, text))
-    return tuple(found)
-
-
-class _Search:
-    """TF-IDF over character n-grams (typos and fragments still match), nearest row per id."""
-
-    def __init__(self, rows: list[tuple[str, str]]) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        self.ids = [question_id for question_id, _ in rows]
-        self.vectorizer = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=True
-        )
-        self.matrix = self.vectorizer.fit_transform([text for _, text in rows])
-
-    def nearest(self, text: str, count: int = SUGGESTIONS) -> list[str]:
-        scores = (self.matrix @ self.vectorizer.transform([text]).T).toarray().ravel()
-        best: dict[str, float] = {}
-        for question_id, score in zip(self.ids, scores, strict=True):
-            best[question_id] = max(best.get(question_id, 0.0), float(score))
-        ranked = sorted(best.items(), key=lambda item: item[1], reverse=True)
-        return [question_id for question_id, score in ranked[:count] if score >= SEARCH_MIN]
-
-
-_SEARCHES: dict[tuple[str, ...], _Search] = {}
-
-
-def nearest_questions(bank: Bank, text: str) -> list[str]:
-    key = tuple(bank.ids)
-    if key not in _SEARCHES:
-        _SEARCHES.clear()
-        _SEARCHES[key] = _Search(bank.documents())
-    return _SEARCHES[key].nearest(text)
+def ranked_questions(message: dict[str, Any]) -> list[tuple[str, float]]:
+    """The bank's questions by the mean of the ResponseSelector's and the bank ranker's confidence."""
+    scores: dict[str, float] = {}
+    selector = ((message.get("response_selector") or {}).get(RETRIEVAL) or {}).get("ranking") or []
+    for entry in selector:
+        key = str(entry.get("intent_response_key") or "")
+        if key.startswith(f"{RETRIEVAL}/"):
+            question_id = key.split("/", 1)[1]
+            scores[question_id] = scores.get(question_id, 0.0) + float(entry["confidence"]) / 2
+    for entry in message.get("bank_ranking") or []:
+        question_id = str(entry["id"])
+        scores[question_id] = scores.get(question_id, 0.0) + float(entry["confidence"]) / 2
+    return sorted(scores.items(), key=lambda item: item[1], reverse=True)
 
 
 def chosen_question(tracker: Tracker) -> str | None:
-    """The question a button names, or the ResponseSelector's confident choice."""
+    """The question a button names, or the rankings' confident choice for a `faq` message."""
     message = tracker.latest_message or {}
     for entity in message.get("entities") or []:
         if entity.get("entity") == QUESTION_ENTITY and entity.get("value"):
             return str(entity["value"])
     if ((message.get("intent") or {}).get("name")) != RETRIEVAL:
         return None
-    response = ((message.get("response_selector") or {}).get(RETRIEVAL) or {}).get("response") or {}
-    key = str(response.get("intent_response_key") or "")
-    if not key.startswith(f"{RETRIEVAL}/") or float(response.get("confidence") or 0) < SELECTOR_MIN:
+    ranked = ranked_questions(message)
+    if not ranked or ranked[0][1] < CHOICE_MIN:
         return None
-    return key.split("/", 1)[1]
+    return ranked[0][0]
+
+
+def nearest_questions(message: dict[str, Any]) -> list[str]:
+    """The questions worth offering when nothing was chosen."""
+    return [q for q, score in ranked_questions(message)[:SUGGESTIONS] if score >= OFFER_MIN]
 
 
 def text_of(tracker: Tracker) -> str:
@@ -254,12 +206,12 @@ async def answer_question(
 
 
 async def suggest(
-    dispatcher: CollectingDispatcher, bank: Bank, text: str, audience: str | None
+    dispatcher: CollectingDispatcher, bank: Bank, tracker: Tracker, audience: str | None
 ) -> None:
     """ "Did you mean ...?" with the nearest questions; a person to talk to when none is near."""
     variant = await _variant()
     variant_id = variant["id"] if variant else None
-    near = nearest_questions(bank, text) if text and not text.startswith("/") else []
+    near = [q for q in nearest_questions(tracker.latest_message or {}) if q in bank]
     if near:
         buttons = bank.buttons(near, audience, variant_id)
         buttons.append({"title": "None of these", "payload": "/ask_talk_to_someone"})
@@ -288,7 +240,7 @@ class ActionAnswerQuestion(Action):
         if audience:
             events.append(SlotSet(AUDIENCE, audience))
         if question_id is None or question_id not in bank:
-            await suggest(dispatcher, bank, text, audience)
+            await suggest(dispatcher, bank, tracker, audience)
             return events
         if audience is None and bank.audience_matters(question_id):
             if not tracker.get_slot(AUDIENCE_ASKED):
@@ -320,5 +272,5 @@ class ActionDefaultFallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         bank = Bank(domain)
-        await suggest(dispatcher, bank, text_of(tracker), tracker.get_slot(AUDIENCE))
+        await suggest(dispatcher, bank, tracker, tracker.get_slot(AUDIENCE))
         return []

@@ -123,9 +123,8 @@ class ActionReferralStart(Action):
             intent = _referral_meant(tracker)
             if intent is None:
                 bank = questions.Bank(domain)
-                await questions.suggest(
-                    dispatcher, bank, text, tracker.get_slot(questions.AUDIENCE)
-                )
+                audience = tracker.get_slot(questions.AUDIENCE)
+                await questions.suggest(dispatcher, bank, tracker, audience)
                 return [SlotSet(STARTED, False)]
         source = SELF if intent == "start_self_referral" else "professional"
         try:
@@ -261,7 +260,7 @@ class ValidateReferralForm(FormValidationAction):
                 if question_id in bank:
                     await questions.answer_question(dispatcher, bank, question_id, audience)
                 else:
-                    await questions.suggest(dispatcher, bank, text, audience)
+                    await questions.suggest(dispatcher, bank, tracker, audience)
                 return {ANSWER: None, CLARIFIED: None}
             if _CHANGE.match(text) and asked != SUMMARY:
                 asked = SUMMARY

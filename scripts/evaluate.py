@@ -63,7 +63,7 @@ async def evaluate(model: Path, questions_file: Path, crisis_file: Path) -> dict
     for expected, text in heldout_questions(questions_file):
         parsed = await agent.parse_message(text)
         chosen = questions.chosen_question(_tracker(parsed))
-        offered = [] if chosen else questions.nearest_questions(bank, text)
+        offered = [] if chosen else questions.nearest_questions(dict(parsed))
         answered.append(
             {
                 "expected": expected,

@@ -22,8 +22,20 @@ DOMAIN = load_domain()
 BANK = questions.Bank(DOMAIN)
 
 
+def phrasings() -> list[tuple[str, str]]:
+    """Every `faq/<id>` example in the NLU data, as (id, text)."""
+    found = []
+    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
+        for block in (yaml.safe_load(path.read_text("utf-8")) or {}).get("nlu") or []:
+            intent = str(block.get("intent") or "")
+            if intent.startswith("faq/"):
+                lines = str(block.get("examples") or "").splitlines()
+                found += [(intent[4:], line.strip()[2:]) for line in lines if line.strip()]
+    return found
+
+
 def nlu_question_ids() -> set[str]:
-    return {question_id for question_id, _ in questions._phrasings()}
+    return {question_id for question_id, _ in phrasings()}
 
 
 def asked(
@@ -38,11 +50,11 @@ def asked(
     """A message as Rasa parses it: the ResponseSelector's choice with its confidence."""
     message: dict[str, Any] = {"intent": {"name": intent}, "entities": entities or [], "text": text}
     if question_id:
+        key = f"faq/{question_id}"
         message["response_selector"] = {
-            "faq": {
-                "response": {"intent_response_key": f"faq/{question_id}", "confidence": confidence}
-            }
+            "faq": {"ranking": [{"intent_response_key": key, "confidence": confidence}]}
         }
+        message["bank_ranking"] = [{"id": question_id, "confidence": confidence}]
     return tracker(slots, latest_message=message)
 
 
@@ -87,7 +99,7 @@ def test_the_bank_answers_at_least_50_family_and_50_professional_questions() -> 
 
 def test_every_question_has_at_least_8_phrasings() -> None:
     counts: dict[str, int] = {}
-    for question_id, _ in questions._phrasings():
+    for question_id, _ in phrasings():
         counts[question_id] = counts.get(question_id, 0) + 1
     assert {q: n for q, n in counts.items() if n < 8} == {}
 
@@ -192,15 +204,50 @@ def test_who_is_asking_is_read_from_the_words(text: str, audience: str | None) -
 async def test_an_unsure_choice_offers_the_nearest_questions_then_a_person(
     service_env: RegisterService,
 ) -> None:
-    said, _ = await run(
-        questions.ActionAnswerQuestion(),
-        asked("mam", "can i bring my sister to the meting", confidence=0.2),
-    )
-    [message] = said
-    assert message["response"] == "utter_did_you_mean"
-    assert 2 <= len(message["buttons"]) <= questions.SUGGESTIONS + 1
-    assert message["buttons"][-1] == {"title": "None of these", "payload": "/ask_talk_to_someone"}
-    assert all(b["payload"].startswith("/faq") for b in message["buttons"][:-1])
+    message = asked(text="can i bring my sister to the meting")
+    message.latest_message["response_selector"] = {
+        "faq": {
+            "ranking": [
+                {"intent_response_key": "faq/mam_can_i_come", "confidence": 0.3},
+                {"intent_response_key": "faq/mam_who", "confidence": 0.25},
+                {"intent_response_key": "faq/mam", "confidence": 0.1},
+            ]
+        }
+    }
+    message.latest_message["bank_ranking"] = [
+        {"id": "mam_who", "confidence": 0.3},
+        {"id": "mam_can_i_come", "confidence": 0.2},
+        {"id": "consent", "confidence": 0.01},
+    ]
+    assert questions.chosen_question(message) is None
+    said, _ = await run(questions.ActionAnswerQuestion(), message)
+    [message_said] = said
+    assert message_said["response"] == "utter_did_you_mean"
+    payloads = [b["payload"] for b in message_said["buttons"]]
+    assert payloads == [
+        '/faq{"question": "mam_who"}',
+        '/faq{"question": "mam_can_i_come"}',
+        '/faq{"question": "mam"}',
+        "/ask_talk_to_someone",
+    ]
+    assert message_said["buttons"][-1]["title"] == "None of these"
+
+
+def test_the_two_rankings_decide_together() -> None:
+    message = asked(text="x").latest_message
+    message["response_selector"] = {
+        "faq": {
+            "ranking": [
+                {"intent_response_key": "faq/mam", "confidence": 0.6},
+                {"intent_response_key": "faq/mam_topics", "confidence": 0.4},
+            ]
+        }
+    }
+    message["bank_ranking"] = [
+        {"id": "mam_topics", "confidence": 0.9},
+        {"id": "mam", "confidence": 0.1},
+    ]
+    assert questions.ranked_questions(message)[0][0] == "mam_topics"
 
 
 async def test_nothing_near_gets_the_default_answer(service_env: RegisterService) -> None:
