@@ -107,6 +107,9 @@ HEADERS: Final = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    # No other site's window or page may hold on to ours or embed what we serve.
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
 )
 HSTS: Final = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 

@@ -48,25 +48,57 @@ def test_the_cookie_expires_after_inactivity_and_is_secure_behind_https(
     assert "max-age=" in behind_https.headers["strict-transport-security"]
 
 
-@pytest.mark.parametrize("path", ["/", "/health", "/api/v1/variant", "/api/v1/register"])
+PAGES = ["/", "/privacy", "/accessibility"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        *PAGES,
+        "/health",
+        "/health/ready",
+        "/chat/history",
+        "/static/chat.js",
+        "/api/v1/variant",
+        "/api/v1/register",
+        "/referrals/confirm/not-a-real-token-at-all",
+        "/no-such-page",
+    ],
+)
 def test_every_answer_has_the_security_headers(client: TestClient, path: str) -> None:
     headers = client.get(path).headers
-    policy = headers["content-security-policy"]
-    assert "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
-    assert "script-src 'self'" in policy
+    policy = dict(
+        part.strip().split(" ", 1) for part in headers["content-security-policy"].split(";")
+    )
+    assert policy["frame-ancestors"] == "'none'"
+    assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'"
+    assert "unsafe-inline" not in headers["content-security-policy"]
     assert headers["referrer-policy"] == "no-referrer"
     assert headers["x-content-type-options"] == "nosniff"
     assert "strict-transport-security" not in headers  # only where served over HTTPS
 
 
+@pytest.mark.parametrize("path", PAGES)
 def test_the_pages_hold_no_inline_script_or_style_and_load_nothing_from_elsewhere(
-    client: TestClient,
+    client: TestClient, path: str
 ) -> None:
-    page = client.get("/").text
+    page = client.get(path).text
     assert not re.search(r"<script>|<style>|\sstyle=|\son[a-z]+=", page)
-    for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page):
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
+    assert assets
+    for asset in assets:
         assert client.get(asset).status_code == 200
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', page)  # nothing from elsewhere
     assert client.get("/docs").status_code == 404  # its scripts would come from a CDN
+
+
+def test_the_chat_page_spells_out_dsp_and_links_its_notices(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.headers["cache-control"] == "no-store"
+    assert "Dynamic Support Pathway (DSP)" in page.text
+    assert 'href="/privacy"' in page.text and 'href="/accessibility"' in page.text
+    assert f'data-max-chars="{get_settings().chat_max_message_chars}"' in page.text
+    assert "maxlength" not in page.text  # a long message is counted and refused, never cut
 
 
 def test_readiness_names_each_dependency_apart_from_liveness(

@@ -132,14 +132,14 @@
   }
 
   // New content in view: from its start if it fits, else with its buttons in view; then the page
-  // itself scrolled so the last of it shows.
-  function reveal(first, last) {
+  // itself scrolled so that the first new button (or the last of the content) shows.
+  function reveal(first, last, control) {
     if (transcript.scrollHeight > transcript.clientHeight) {
       const start = first.offsetTop - 8;
       const end = last.offsetTop + last.offsetHeight + 8;
       transcript.scrollTop = end - start <= transcript.clientHeight ? start : end - transcript.clientHeight;
     }
-    last.scrollIntoView({ block: "nearest" });
+    (control || last).scrollIntoView({ block: "nearest" });
   }
 
   function speak(messages) {
@@ -251,7 +251,7 @@
     }
     if (!body.messages.length) body.messages = [{ text: NO_ANSWER, buttons: [] }];
     const { first, last, control } = showReplies(body.messages, true);
-    if (first) reveal(first, last);
+    if (first) reveal(first, last, control);
     (control || input).focus({ preventScroll: true });
     speak(body.messages);
   }
