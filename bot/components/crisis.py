@@ -14,7 +14,8 @@ applies them:
 3. A pattern match counts unless a negator comes just before it ("denies suicidal thoughts"),
    an idiom covers it, or (for patterns that do not speak in the present) the clause places
    it in the past ("overdose in 2019") or in a question or worry ("what happens if he
-   overdoses", "he might hurt someone one day") with nothing that brings it back to now ("again tonight").
+   overdoses", "he might hurt someone one day") with nothing that brings it back to now
+   ("again tonight").
 4. Some wordings are a danger only beside another sign anywhere in the message: "ran off" with
    "the railway line" or "he can't swim" (a pattern's `with`).
 
