@@ -125,6 +125,7 @@ def test_a_family_conversation_keyboard_only(page: Page) -> None:
     expect(page.locator("#transcript .from-you")).to_have_count(0)
     expect(page.locator("#status")).to_contain_text("started again")
     assert focused(page) == "message"
+    axe_clean(page, "started again")
     page.reload()
     page.locator("#transcript").wait_for()
     page.wait_for_load_state("networkidle")

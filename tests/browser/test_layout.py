@@ -136,6 +136,16 @@ def test_a_refusal_from_the_server_is_shown_beside_the_box(page: Page) -> None:
     expect(page.locator("#message-error")).to_contain_text("cannot be read")
     expect(page.locator("#transcript .from-you")).to_have_count(0)
     assert page.locator("#message").input_value() == "hello \u0007"
+    axe_clean(page, "a message the server refused")
+
+
+def test_a_confirmation_link_that_is_not_valid(page: Page) -> None:
+    """The page a referrer sees from an old or mistyped link in the email."""
+    response = page.goto("/referrals/confirm/" + "x" * 32)
+    assert response is not None and response.status == 404
+    expect(page.locator("h1")).to_have_text("Link not valid")
+    axe_clean(page, "a confirmation link not valid")
+    screenshot(page, "referral-link-not-valid")
 
 
 @pytest.mark.parametrize(

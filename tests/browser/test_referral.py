@@ -11,11 +11,13 @@ from pagecheck import (
     ROOT,
     axe_clean,
     focused,
+    in_viewport,
     live_buttons,
     reply_to,
     say,
     screenshot,
     tab_to,
+    visible_in,
 )
 from playwright.sync_api import Page, expect
 
@@ -86,9 +88,13 @@ def test_a_professional_referral_keyboard_only_with_a_reload(page: Page, stack: 
         assert reply["messages"], f"no reply after answering {asking}"
         sent += 1
         buttons = [b for m in reply["messages"] for b in m["buttons"]]
-        # Focus on the first new choice, or back in the message box.
+        # Focus on the first new choice, in view however long the question, or back in the
+        # message box.
         expected = live_buttons(page).first if buttons else page.locator("#message")
         assert expected.evaluate("e => e === document.activeElement"), focused(page)
+        if buttons:
+            assert visible_in(page.locator("#transcript"), expected), f"{asking}: out of view"
+            assert in_viewport(page, expected), f"{asking}: the buttons are off the screen"
         if asking == "$summary":
             break
     assert reloaded
