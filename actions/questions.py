@@ -43,17 +43,18 @@ OFFER_MIN: Final = 0.05
 SUGGESTIONS: Final = 3
 
 _FAMILY_WORDS = re.compile(
-    r"\b(my|our) (son|daughter|child|kid|boy|girl|brother|sister|grandson|granddaughter|"
-    r"nephew|niece|mum|mom|dad|husband|wife|partner|family)\b|\bi'?m (his|her|their) "
-    r"(mum|mom|mother|dad|father|parent|carer|nan|gran|sister|brother)\b|\b(myself|me)\b\W*$",
+    r"\b(my|our) (son|daughter|child|children|kid|boy|girl|lad|brother|sister|grandson|"
+    r"granddaughter|nephew|niece|mum|mom|dad|husband|wife|partner|family)\b|"
+    r"\b(i'?m|i am|as) (a|the|his|her|their) (mum|mom|mother|dad|father|parent|carer|nan|gran|"
+    r"grandma|grandad|sister|brother|foster carer)\b|\b(myself|me)\b\W*$",
     re.I,
 )
 _PROFESSIONAL_WORDS = re.compile(
     r"\bmy (patient|client|service user|caseload|case load|pupil|student)s?\b|"
     r"\b(young person|child|person|cyp|family|families) (i|we) (support|work with|care for|see)\b|"
-    r"\bi'?m an? (nurse|social worker|sw|gp|doctor|teacher|senco|psychiatrist|psychologist|"
-    r"keyworker|key worker|practitioner|clinician|commissioner|therapist|professional)\b|"
-    r"\b(as|am) an? (nurse|social worker|gp|doctor|teacher|senco|professional|clinician)\b|"
+    r"\b(i'?m|i am|as) (a|an|the|his|her|their) (nurse|social worker|sw|gp|doctor|teacher|senco|"
+    r"psychiatrist|psychologist|keyworker|key worker|practitioner|clinician|commissioner|"
+    r"therapist|professional|paediatrician|support worker)\b|"
     r"\b(referrer|on my caseload|our team|our service|my team)\b",
     re.I,
 )
