@@ -139,6 +139,19 @@ def test_a_refusal_from_the_server_is_shown_beside_the_box(page: Page) -> None:
     axe_clean(page, "a message the server refused")
 
 
+def test_buttons_whose_answer_did_not_get_through_stay_live(page: Page) -> None:
+    """The network fails as a button is used: the note says so, and the question's buttons can
+    still answer it."""
+    page.goto("/")
+    say(page, "hello")
+    page.route("**/chat", lambda route: route.abort())
+    page.keyboard.press("Enter")  # on the first button, where the focus went
+    expect(page.locator("#transcript")).to_contain_text("could not be reached")
+    expect(live_buttons(page)).to_have_count(page.locator("#transcript .choices button").count())
+    assert focused(page) == "message"
+    axe_clean(page, "the assistant not reached")
+
+
 def test_a_confirmation_link_that_is_not_valid(page: Page) -> None:
     """The page a referrer sees from an old or mistyped link in the email."""
     response = page.goto("/referrals/confirm/" + "x" * 32)

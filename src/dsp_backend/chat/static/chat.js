@@ -65,9 +65,19 @@
   // Earlier answer buttons stay as a record of what was offered, but can no longer be used:
   // an old "Learning disability" must not answer a later question.
   function retire() {
-    for (const old of transcript.querySelectorAll(".choices:not(.choices--used)")) {
+    const retired = [...transcript.querySelectorAll(".choices:not(.choices--used)")];
+    for (const old of retired) {
       old.classList.add("choices--used");
       for (const control of old.querySelectorAll("button, input")) control.disabled = true;
+    }
+    return retired;
+  }
+
+  // A message that did not get through leaves its question unanswered: its buttons live again.
+  function revive(groups) {
+    for (const group of groups) {
+      group.classList.remove("choices--used");
+      for (const control of group.querySelectorAll("button, input")) control.disabled = false;
     }
   }
 
@@ -219,7 +229,7 @@
   async function send(message, shown) {
     if (waiting) return;
     clearError();
-    retire();
+    const retired = retire();
     const mine = show(shown || message, "you");
     reveal(mine, mine);
     input.focus({ preventScroll: true });
@@ -239,12 +249,14 @@
     if (response && (response.status === 413 || response.status === 422) && body) {
       // The message itself is refused: it goes back in the box with the reason beside it.
       mine.remove();
+      revive(retired);
       if (!shown) { input.value = message; updateCount(); }
       showError(typeof body.detail === "string" ? body.detail : "Enter a message");
       return;
     }
     if (!response || !response.ok || !body) {
       const note = show((body && typeof body.detail === "string" && body.detail) || UNREACHABLE, "assistant");
+      revive(retired);
       reveal(note, note);
       input.focus();
       return;
