@@ -51,11 +51,17 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, stack: Any) -> Iterator[Page]:
     """A new visitor: a fresh browser context (no cookie yet) on a laptop-sized window. Any
-    script error on the page fails the test."""
+    script error on the page, or anything the Content-Security-Policy blocked, fails the test."""
     context = browser.new_context(base_url=stack.url, viewport={"width": 1280, "height": 900})
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.on(
+        "console",
+        lambda message: (
+            errors.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     opened.set_default_timeout(30_000)
     yield opened
     context.close()
