@@ -3,6 +3,7 @@ sections 10, 12 and 14; 004). Every due date comes from register.deadlines and a
 settings, never from today's date."""
 
 from datetime import date, timedelta
+from importlib import resources
 
 import pytest
 
@@ -242,3 +243,22 @@ def test_personal_data_are_due_for_erasure_when_retention_ends_and_only_once() -
     assert deadlines.housekeeping_due(removed, LLR, today=TODAY) == ["erase_personal_data"]
     erased = clock(state="removed", removed_on=date(2025, 3, 10), erased=True)
     assert deadlines.housekeeping_due(erased, LLR, today=TODAY) == []
+
+
+def test_every_follow_up_with_a_timescale_names_one_the_variant_has() -> None:
+    for kind, name in deadlines.TIMESCALE_OF.items():
+        assert name in type(LLR.timescales).model_fields, kind
+
+
+def test_a_variant_file_sets_its_own_timescales_and_a_bad_one_is_refused_at_start() -> None:
+    text = resources.files("dsp_backend.variants").joinpath("llr.yml").read_text(encoding="utf-8")
+    local = (
+        "\ntimescales:\n  oversight_visit:\n    cyp: {weeks: 4}\n    adult: {weeks: 4}\n"
+        "    source: local agreement\n"
+    )
+    variant = variant_service.parse("llr.yml", text + local)
+    assert variant.timescales.oversight_visit.for_age("adult").weeks == 4
+    assert variant.timescales.first_mam == LLR.timescales.first_mam  # the rest keep defaults
+    bad = local.replace("{weeks: 4}\n    source", "{weeks: 4, days: 2}\n    source")
+    with pytest.raises(variant_service.VariantError, match="timescales.oversight_visit.adult"):
+        variant_service.parse("llr.yml", text + bad)

@@ -16,15 +16,6 @@ from dsp_backend.variants.schemas import AgeGroup, Period, Timescales, Variant
 
 Due = Literal["overdue", "due_soon"]
 
-# Deadlines that are not follow-up tasks: dates kept on the entry or worked out from it.
-DeadlineKind = Literal[
-    "step_down_end",
-    "consent_renewal",
-    "transition_window",
-    "eighteenth_birthday",
-    "retention_end",
-]
-
 # Which timescale sets each follow-up's due date; a follow-up not listed has no due date of its
 # own (a notification) or takes the date its maker gives it (a meeting's action, say).
 TIMESCALE_OF: Final[dict[str, str]] = {
@@ -133,6 +124,9 @@ class EntryClock:
 
 @dataclass(frozen=True, order=True)
 class Deadline:
+    """A date something falls due: an open follow-up (`task_id` set), or one of step_down_end,
+    consent_renewal, transition_window, eighteenth_birthday, retention_end."""
+
     due_on: date
     kind: str
     task_id: int | None = field(default=None, compare=False)
