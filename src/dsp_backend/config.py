@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     chat_max_message_chars: int = Field(default=2000, alias="DSP_CHAT_MAX_MESSAGE_CHARS")
     # A conversation ends after this long without a message (its cookie expires).
     chat_session_minutes: int = Field(default=120, alias="DSP_CHAT_SESSION_MINUTES")
+    # A signed-in session of the register pages ends after this long without a page.
+    admin_session_minutes: int = Field(default=30, alias="DSP_ADMIN_SESSION_MINUTES")
     # Signs conversation cookies. Empty: a key kept in var/secret_key, made on first use.
     secret_key: str = Field(default="", alias="DSP_SECRET_KEY")
     # /docs and /redoc load their scripts from a CDN, which this service never does: off unless

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from dsp_backend.admin.routes import router as admin_router
 from dsp_backend.audit.routes import router as audit_router
 from dsp_backend.chat.routes import router as chat_router
 from dsp_backend.config import get_settings
@@ -163,7 +164,13 @@ def create_app() -> FastAPI:
         StaticFiles(directory=str(resources.files("dsp_backend.chat").joinpath("static"))),
         name="static",
     )
+    app.mount(
+        "/admin/static",
+        StaticFiles(directory=str(resources.files("dsp_backend.admin").joinpath("static"))),
+        name="admin_static",
+    )
     app.include_router(chat_router)
+    app.include_router(admin_router)
     app.include_router(confirmation_pages)
     app.include_router(api_router())
     return app

@@ -29,6 +29,9 @@ OPEN = frozenset(
         # say nothing of anyone on a register.
         ("GET", "/referrals/confirm/{token}"),
         ("POST", "/referrals/confirm/{token}"),
+        # Signing in to the register pages: the token typed in is the key (admin/session.py).
+        ("GET", "/admin/login"),
+        ("POST", "/admin/login"),
     }
 )
 

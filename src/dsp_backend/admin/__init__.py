@@ -1,0 +1,1 @@
+"""The register pages at /admin, for the people who work the register and commissioners."""
