@@ -6,7 +6,8 @@ number or date of birth; a send that fails is retried and lands once (001 s10, s
 
 import io
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -27,13 +28,17 @@ from dsp_backend.audit.models import AuditEvent
 from dsp_backend.auth.schemas import Actor, Role
 from dsp_backend.config import get_settings
 from dsp_backend.database.core import get_engine, get_sessionmaker
-from dsp_backend.meetings import notifications
+from dsp_backend.meetings import invitations, notifications
+from dsp_backend.meetings import service as mam_service
 from dsp_backend.meetings.invitations import PASSWORD_LENGTH, when
+from dsp_backend.meetings.schemas import MamCreate, NextSteps
 from dsp_backend.outbox import service as outbox
 from dsp_backend.outbox.models import OutboxAttachment, OutboxMessage
 from dsp_backend.referrals import service as referral_service
 from dsp_backend.referrals.models import ReferralPersonal
 from dsp_backend.referrals.schemas import ReferralCreate
+from dsp_backend.register import service as register_service
+from dsp_backend.register.lifecycle import TransitionRefused
 from dsp_backend.register.models import RegisterEntry
 from dsp_backend.variants import service as variant_service
 
@@ -433,3 +438,124 @@ def test_someone_who_referred_themselves_is_told_of_removal_in_easy_read_003(
     sentences = [s for s in re.split(r"[.\n]+", email.body) if s.strip()]
     assert all(len(s.split()) <= 12 for s in sentences)
     assert "criteria" not in email.body
+
+
+# --- two at once (PostgreSQL's read committed; SQLite runs them one after the other) ---
+
+
+@pytest.fixture
+def committed_entry(engine: Engine) -> Iterator[dict[str, Any]]:
+    """Someone on the register with a MAM arranged, committed outside the rolled-back session
+    (the races need transactions of their own); deleted afterwards."""
+    now = datetime.now(UTC)
+    actor = Actor(token_id=0, role=Role.dsr_admin)
+    with Session(engine) as db_session:
+        answer = referral_service.submit(
+            db_session=db_session,
+            actor=actor,
+            referral=ReferralCreate.model_validate(referral_body(full=True)),
+            variant=variant_service.load("llr"),
+            now=now,
+        )
+        dsp_id = str(answer.body["dsp_id"])
+        entry = register_service.get(db_session=db_session, dsp_id=dsp_id)
+        assert entry is not None
+        mam = mam_service.create(
+            db_session=db_session,
+            actor=actor,
+            entry=entry,
+            request=MamCreate.model_validate(
+                {
+                    "dsp_id": dsp_id,
+                    "scheduled_at": (now - timedelta(minutes=30)).isoformat(),
+                    "joining_link": LINK,
+                    "invitees": PROFESSIONALS,
+                    "family": [FAMILY],
+                }
+            ),
+            now=now,
+        )
+        mam_id = mam.id
+        db_session.commit()
+    # No session left open: on SQLite it would hold the write lock the races need.
+    yield {"dsp_id": dsp_id, "mam_id": mam_id, "actor": actor}
+    with Session(engine) as cleanup:
+        cleanup.execute(delete(OutboxMessage).where(OutboxMessage.about == dsp_id))
+        cleanup.execute(delete(AuditEvent).where(AuditEvent.entity_id == dsp_id))
+        cleanup.execute(delete(RegisterEntry).where(RegisterEntry.dsp_id == dsp_id))
+        cleanup.commit()
+
+
+def at_once(engine: Engine, work: Callable[[Session], object]) -> list[object]:
+    """Runs `work` in two sessions started together; returns what each returned or raised."""
+    results: list[object] = []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        with Session(engine) as db_session:
+            start.wait()
+            try:
+                results.append(work(db_session))
+                db_session.commit()
+            except Exception as error:  # noqa: BLE001 - returned for the test to judge
+                db_session.rollback()
+                results.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_two_rounds_of_invitations_at_once_invite_each_person_once(
+    engine: Engine, committed_entry: dict[str, Any]
+) -> None:
+    def send(db_session: Session) -> object:
+        mam = mam_service.get(db_session=db_session, mam_id=committed_entry["mam_id"])
+        assert mam is not None
+        return invitations.send(
+            db_session=db_session,
+            actor=committed_entry["actor"],
+            mam=mam,
+            variant=variant_service.load("llr"),
+            now=datetime.now(UTC),
+        ).invited
+
+    assert sorted(at_once(engine, send)) == [0, 3]  # type: ignore[type-var]
+    with Session(engine) as db_session:
+        kinds = db_session.scalars(
+            select(OutboxMessage.kind).where(OutboxMessage.about == committed_entry["dsp_id"])
+        ).all()
+    assert sorted(kinds) == sorted(
+        ["mam_invitation", "mam_password"] * 2 + ["mam_family_invitation"]
+    )
+
+
+def test_next_steps_recorded_twice_at_once_move_the_register_once(
+    engine: Engine, committed_entry: dict[str, Any]
+) -> None:
+    """A double click on "escalate": one escalation to red, one follow-up, one TCO task."""
+
+    def escalate(db_session: Session) -> object:
+        mam = mam_service.get(db_session=db_session, mam_id=committed_entry["mam_id"])
+        assert mam is not None
+        return mam_service.record_next_steps(
+            db_session=db_session,
+            actor=committed_entry["actor"],
+            mam=mam,
+            steps=NextSteps(decision="escalate", reason="worse"),
+            variant=variant_service.load("llr"),
+            now=datetime.now(UTC),
+        )
+
+    results = at_once(engine, escalate)
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(refused) == 1, results
+    assert isinstance(refused[0], mam_service.NotAllowed | TransitionRefused), refused
+    with Session(engine) as db_session:
+        entry = register_service.get(db_session=db_session, dsp_id=committed_entry["dsp_id"])
+        assert entry is not None
+        assert [t.to_state for t in entry.transitions] == ["amber", "red"]
+        assert [t.kind for t in entry.tasks].count("tco_notified") == 1

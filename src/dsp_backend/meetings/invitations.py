@@ -242,8 +242,17 @@ def send(
     each round, each professional's password in an email of its own."""
     mam_service.ensure_open(mam)
     entry = mam_service.entry_of(db_session, mam)
-    waiting = [i for i in mam.invitees if i.invited_at is None and i.email]
     without_email = sum(1 for i in mam.invitees if i.invited_at is None and not i.email)
+    # Claimed one by one, so two rounds at once (a double click) invite each person once.
+    waiting = [
+        i
+        for i in mam.invitees
+        if i.invited_at is None
+        and i.email
+        and mam_service.claim(
+            db_session, MamInvitee, i.id, MamInvitee.invited_at.is_(None), invited_at=now
+        )
+    ]
     professionals = [i for i in waiting if not i.family]
     family_coming = any(i.family for i in mam.invitees)
     if professionals:

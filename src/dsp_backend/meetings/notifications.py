@@ -98,8 +98,13 @@ def send_register_notifications(
     """Queues an email for each open notification follow-up (of one entry, or all) and closes
     it; one with no address to go to stays open for the admin lead. Returns the kinds queued
     and the kinds left open."""
-    query = select(RegisterTask).where(
-        RegisterTask.kind.in_(NOTIFICATIONS), RegisterTask.closed_at.is_(None)
+    # Locked as read, and skipped if another sender holds them, so housekeeping and a request
+    # at once tell each once (PostgreSQL; SQLite runs them one after the other).
+    query = (
+        select(RegisterTask)
+        .where(RegisterTask.kind.in_(NOTIFICATIONS), RegisterTask.closed_at.is_(None))
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
     )
     if entry is not None:
         query = query.where(RegisterTask.entry_id == entry.id)
@@ -155,6 +160,10 @@ def escalate_overdue(
         if address is None:
             without += 1
             continue
+        if not mam_service.claim(
+            db_session, ActionItem, item.id, ActionItem.escalated_at.is_(None), escalated_at=now
+        ):
+            continue  # another round escalated it just now
         entry = db_session.get(RegisterEntry, item.entry_id)
         assert entry is not None
         outbox.enqueue(

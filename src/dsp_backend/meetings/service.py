@@ -12,7 +12,7 @@ from typing import Final
 
 import yaml
 from pydantic import EmailStr, TypeAdapter, ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from dsp_backend.audit import service as audit_service
@@ -242,6 +242,25 @@ def _close_on_register(
             task.closed_because = "no_longer_needed"
 
 
+def claim(
+    db_session: Session,
+    model: type[Mam] | type[MamInvitee] | type[ActionItem],
+    row_id: int,
+    unclaimed: ColumnElement[bool],
+    **values: object,
+) -> bool:
+    """Takes a row for this request in one UPDATE ... WHERE still unclaimed, so of two at once
+    (a double click, housekeeping beside a request) only one goes on: on PostgreSQL the second
+    waits for the first and then finds the row taken; SQLite runs them one after the other."""
+    result = db_session.execute(
+        update(model)
+        .where(model.id == row_id, unclaimed)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
 def ensure_open(mam: Mam) -> None:
     if mam.completed_at is not None:
         raise NotAllowed("This MAM's next steps are recorded: its notes are closed.")
@@ -435,6 +454,8 @@ def record_next_steps(
         raise NotAllowed("The follow-up MAM is after this one.")
     # A savepoint: a change the register refuses leaves the notes open and nothing changed.
     with db_session.begin_nested():
+        if not claim(db_session, Mam, mam.id, Mam.completed_at.is_(None), completed_at=now):
+            raise NotAllowed("This MAM's next steps are already recorded.")
         try:
             register_service.record_mam(
                 db_session=db_session,
