@@ -559,3 +559,35 @@ def test_next_steps_recorded_twice_at_once_move_the_register_once(
         assert entry is not None
         assert [t.to_state for t in entry.transitions] == ["amber", "red"]
         assert [t.kind for t in entry.tasks].count("tco_notified") == 1
+
+
+def test_housekeeping_and_a_request_telling_at_once_tell_the_tcos_once(
+    engine: Engine, committed_entry: dict[str, Any]
+) -> None:
+    now = datetime.now(UTC)
+    with Session(engine) as db_session:
+        mam = mam_service.get(db_session=db_session, mam_id=committed_entry["mam_id"])
+        assert mam is not None
+        mam_service.record_next_steps(
+            db_session=db_session,
+            actor=committed_entry["actor"],
+            mam=mam,
+            steps=NextSteps(decision="escalate", reason="worse"),
+            variant=variant_service.load("llr"),
+            now=now,
+        )
+        db_session.commit()
+    settings = get_settings().model_copy(update={"tco_email": "tco.team@nhs.net"})
+
+    def tell(db_session: Session) -> object:
+        return notifications.send_register_notifications(
+            db_session=db_session, actor=notifications.HOUSEKEEPING, settings=settings, now=now
+        )
+
+    results = at_once(engine, tell)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    with Session(engine) as db_session:
+        told = db_session.scalars(
+            select(OutboxMessage.kind).where(OutboxMessage.about == committed_entry["dsp_id"])
+        ).all()
+    assert told == ["tco_notified"]
