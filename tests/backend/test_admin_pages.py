@@ -585,3 +585,20 @@ def test_times_are_read_as_uk_time(admin: TestClient, person: str, db_session: S
         mam.scheduled_at if mam.scheduled_at.tzinfo else mam.scheduled_at.replace(tzinfo=UTC)
     )
     assert scheduled == datetime(summer.year, 7, 1, 9, 0, tzinfo=UTC)  # BST is UTC+1
+
+
+def test_nothing_identifiable_is_logged_by_the_pages(
+    admin: TestClient, person: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    html = admin.get(f"/admin/people/{person}").text
+    nhs_number = re.search(r"NHS number (\d{10})", html)
+    assert nhs_number
+    token = csrf(admin, f"/admin/people/{person}/rating")
+    admin.post(
+        f"/admin/people/{person}/rating",
+        data={"csrf_token": token, "to": "removed", "reason": "Alex Example moved to Wales"},
+    )
+    admin.get("/admin/export.csv")
+    for secret in ("Alex", "Example", nhs_number[1]):
+        assert secret not in caplog.text

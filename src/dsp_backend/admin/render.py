@@ -55,8 +55,24 @@ def words(kind: str | None) -> str:
     return WORDS.get(kind, kind.replace("_", " ").capitalize())
 
 
+# Who did it and who gave consent, as people say it (the data keep the codes).
+PEOPLE: Final = {
+    "dsr_admin": "DSR admin lead",
+    "tco": "Transforming Care Officer",
+    "commissioner": "Commissioner",
+    "referrer": "Referrer",
+    "action_server": "The assistant",
+    "person": "the person",
+    "parent_carer_guardian": "a parent, carer or guardian",
+    "best_interests": "a best-interests decision",
+}
+
+
 def label(key: str | None) -> str:
-    """A code from the data (a theme, a reason) as words: short_breaks -> Short breaks."""
+    """A code from the data (a role, a theme, a reason) as words: short_breaks -> Short
+    breaks."""
+    if key in PEOPLE:
+        return PEOPLE[key]
     return (key or "").replace("_", " ").capitalize()
 
 
