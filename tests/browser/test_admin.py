@@ -93,6 +93,13 @@ def test_the_admin_lead_works_the_register_by_keyboard(
     expect(page.locator("section.board-column--amber")).to_contain_text(people["amber"])
     expect(page.locator("section.board-column--amber")).to_contain_text("Due soon")
     check(page, "board")
+    page.select_option("#due", "overdue")
+    tab_to(page, "button[type=submit] >> text=Show")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator("main")).to_contain_text("with something overdue")
+    check(page, "board-overdue")
+    page.goto("/admin")
 
     # To the amber person's timeline by keyboard.
     tab_to(page, f"a[href='/admin/people/{people['amber']}']", most=80)
@@ -122,10 +129,16 @@ def test_the_admin_lead_works_the_register_by_keyboard(
         page.keyboard.press("Enter")
     expect(page.locator(".notice")).to_contain_text("The rating was changed.")
     expect(page.locator("#ratings + .table-wrap")).to_contain_text("Police called twice")
+    check(page, "timeline-changed")
 
     # A MAM: arranged, then its notes form with every section of the first template.
     page.goto(f"/admin/people/{people['red']}/mam")
     check(page, "mam-arrange")
+    tab_to(page, "button[type=submit] >> text=Arrange the MAM", most=60)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator(".error-summary li")).to_have_count(2)
+    check(page, "mam-arrange-error")
     tab_to(page, "#scheduled_date")
     page.locator("#scheduled_date").fill(date.today().isoformat())
     page.locator("#scheduled_time").fill("00:01")
@@ -185,3 +198,33 @@ def test_a_commissioner_sees_counts_and_is_kept_from_people(
     response = page.goto(f"/admin/people/{people['amber']}")
     assert response is not None and response.status == 403
     check(page, "commissioner-refused")
+
+
+@pytest.fixture
+def narrow(browser: Browser, stack: Any) -> Iterator[Page]:
+    """A phone-sized window, 320 CSS pixels wide; each page's text is then made twice as big."""
+    context = browser.new_context(base_url=stack.url, viewport={"width": 320, "height": 640})
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def test_the_pages_reflow_at_320_px_with_text_at_200_percent(
+    narrow: Page, stack: Any, people: dict[str, str]
+) -> None:
+    """WCAG 1.4.4 and 1.4.10: nothing scrolls sideways but a data table, inside its own box."""
+    page = narrow
+    sign_in_by_keyboard(page, stack.token("tco"))
+    for url, name in (
+        ("/admin", "board"),
+        (f"/admin/people/{people['amber']}", "timeline"),
+        (f"/admin/people/{people['amber']}/rating", "rating"),
+        ("/admin/gaps", "gaps"),
+    ):
+        page.goto(url)
+        page.evaluate("() => { document.documentElement.style.fontSize = '200%'; }")
+        sizes = page.evaluate(
+            "() => ({page: document.documentElement.scrollWidth, view: innerWidth})"
+        )
+        assert sizes["page"] <= sizes["view"], f"{url} scrolls sideways: {sizes}"
+        check(page, f"{name}-320px-text-200")
