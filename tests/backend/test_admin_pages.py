@@ -497,12 +497,19 @@ def test_the_mam_form_says_what_is_missing_and_saves_nothing(
             token,
             section_update_na="on",
             new_1_task="Something with no one responsible",
+            new_2_task="Book the short breaks",
+            new_2_responsible="Pat Smith",
+            new_2_timeline=date.today().isoformat(),
+            new_2_manager_email="not an address",
+            attendee_1_name="Jo",
             decision="stand_down",
         ),
     )
     html = assert_page(response, status=422)
     assert "leave it empty, or untick not applicable" in html
     assert '<a href="#new_1_responsible">Say who is responsible</a>' in html
+    assert '<a href="#attendee_1_role">Give attendee 2&#39;s role</a>' in html
+    assert '<a href="#new_2_manager_email">value is not a valid email address' in html
     assert '<a href="#reason">' in html
     assert "Something with no one responsible" in html  # what was typed is kept
     entry = register_service.get(db_session=db_session, dsp_id=person)

@@ -46,6 +46,8 @@ SPARE_ATTENDEES: Final = 3
 NEW_ACTIONS: Final = 3
 STATUSES: Final = ("open", "completed", "no_longer_needed")
 DECISIONS: Final = ("follow_up", "stand_down", "escalate")
+# Rows are read up to this many, whatever the page offered.
+MAX_ROWS: Final = 60
 
 
 def _entry(db_session: SessionDep, dsp_id: str) -> RegisterEntry:
@@ -245,14 +247,15 @@ def _header(form: NotesForm, values: dict[str, str]) -> dict[str, Any]:
     for index in range(MAX_ROWS):
         name = values.get(f"attendee_{index}_name", "").strip()
         role = values.get(f"attendee_{index}_role", "").strip()
-        if name or role:
-            attendees.append(form.check(f"attendee_{index}_name", Attendee, name=name, role=role))
+        if name and role:
+            attendees.append(form.check(f"attendee_{index}_role", Attendee, name=name, role=role))
+        elif name or role:
+            missing = "role" if name else "name"
+            form.errors.append(
+                (f"attendee_{index}_{missing}", f"Give attendee {index + 1}'s {missing}")
+            )
     header["attendees"] = attendees
     return header
-
-
-# Rows are read up to this many, whatever the page offered.
-MAX_ROWS: Final = 60
 
 
 def _sections_of(form: NotesForm, read: MamRead, values: dict[str, str]) -> dict[str, Any]:
@@ -307,8 +310,9 @@ def _read_notes_form(read: MamRead, values: dict[str, str]) -> NotesForm:
                 form.errors.append((f"new_{index}_{name}", message))
         if all(row[name] for name in ("task", "responsible", "timeline")):
             form.new.append(
+                # What is left to refuse once the three are there: the manager's address.
                 form.check(
-                    f"new_{index}_task",
+                    f"new_{index}_manager_email",
                     ActionCreate,
                     task=row["task"],
                     responsible=row["responsible"],

@@ -28,7 +28,7 @@ from dsp_backend.audit import service as audit_service
 from dsp_backend.auth import service as auth_service
 from dsp_backend.auth.schemas import Role
 from dsp_backend.config import get_settings
-from dsp_backend.database.core import SessionDep
+from dsp_backend.database.core import SessionDep, as_utc
 from dsp_backend.gaps import service as gap_service
 from dsp_backend.gaps.schemas import GapCreate
 from dsp_backend.meetings import service as mam_service
@@ -204,7 +204,7 @@ def person(request: Request, dsp_id: str, db_session: SessionDep, session: Worke
         title=f"{entry.dsp_id}: timeline",
         entry=detail,
         timeline=timeline,
-        ratings=sorted(detail.transitions, key=lambda t: t.at, reverse=True),
+        ratings=sorted(detail.transitions, key=lambda t: as_utc(t.at), reverse=True),
         mams=mams,
         actions=actions,
         gaps=gaps,
