@@ -312,6 +312,7 @@ def test_the_board_shows_each_person_by_rating_with_what_is_due(
     assert "Overdue" in row
     overdue_only = assert_page(admin.get("/admin?due=overdue"))
     assert late in overdue_only and amber not in overdue_only and red not in overdue_only
+    assert amber in assert_page(admin.get("/admin?due=anything"))  # an unknown filter: everyone
     assert "Alex" not in html  # names only on the person's own page
 
 

@@ -129,18 +129,17 @@ async def logout(request: Request, session: Anyone) -> Response:
 
 
 @router.get("")
-def board(
-    request: Request, db_session: SessionDep, session: Worker, due: Due | None = None
-) -> Response:
+def board(request: Request, db_session: SessionDep, session: Worker, due: str = "") -> Response:
     """The register by rating, each person by dsp_id with what falls due next and whether it
-    is due soon or overdue (the deadline clock)."""
+    is due soon or overdue (the deadline clock). `due` filters; anything else shows everyone."""
     today = date.today()
+    shown: Due | None = "overdue" if due == "overdue" else "due_soon" if due == "due_soon" else None
     rows = register_service.read_list(
         db_session=db_session,
         actor=session.actor,
         today=today,
         within_days=register_service.DUE_SOON_DAYS,
-        due=due,
+        due=shown,
     )
     db_session.commit()
     columns = [(state, [row for row in rows if row.state == state]) for state in BOARD]
@@ -149,7 +148,7 @@ def board(
         "board.html",
         title="The register",
         columns=columns,
-        due=due,
+        due=shown,
         total=len(rows),
         within_days=register_service.DUE_SOON_DAYS,
         done=DONE.get(request.query_params.get("done", "")),
