@@ -24,6 +24,13 @@ OPEN = frozenset(
         ("GET", "/openapi.json"),
         ("GET", "/"),
         ("POST", "/chat"),
+        # The conversation's own transcript and "start again": the signed cookie names it.
+        ("GET", "/chat/history"),
+        ("GET", "/chat/history.txt"),
+        ("POST", "/chat/restart"),
+        # The chat page's privacy notice and accessibility statement.
+        ("GET", "/privacy"),
+        ("GET", "/accessibility"),
         ("GET", "/api/v1/variant"),
         # The link emailed to the referrer: its unguessable token is the key, and the pages
         # say nothing of anyone on a register.
