@@ -252,7 +252,7 @@ def at_referral(rag: Rag | None, *, today: date, rules: Rules) -> Change:
     if rag not in AT_REFERRAL:
         raise TransitionRefused(
             "Nobody is referred as blue: blue is for someone already on the register who is "
-            "admitted to hospital (000). Refer as amber, red or green."
+            "admitted to hospital. Refer as amber, red or green."
         )
     return Change(
         previous=None,
@@ -285,7 +285,7 @@ def refusal(
         # 000 blue: "will no longer be removed from the register" for the whole stay; 001 s9:
         # someone found not to meet the criteria is removed all the same.
         return (
-            "A person in hospital stays on the register for the whole stay (000). They can only "
+            "A person in hospital stays on the register for the whole stay. They can only "
             "be removed if they do not meet the criteria."
         )
     ends = standing.step_down_ends_on
@@ -293,13 +293,13 @@ def refusal(
         # 000: "during this time" the person can move back without a new referral.
         return (
             f"The step-down period ended on {ends.isoformat()}; the person should be removed, "
-            "and referred again if needed (000)."
+            "and referred again if needed."
         )
     if removal_reason == "step_down_ended":
         if current != "green" or ends is None:
             return "Only a person in a green step-down period can be removed because it is over."
         if today < ends:
-            return f"The step-down period runs until {ends.isoformat()} (000)."
+            return f"The step-down period runs until {ends.isoformat()}."
     return None
 
 
