@@ -55,7 +55,9 @@ _PAUSE = re.compile(
 _RESTART = re.compile(r"^\W*(start (again|over)|restart|begin again)\W*$", re.I)
 _CHANGE = re.compile(r"^\W*(change|correct|edit|go back to|fix)\b", re.I)
 _NOW = re.compile(
-    r"\b(right now|now|tonight|at the moment|currently|this minute|as we speak)\b", re.I
+    r"\b(right now|now|tonight|at the moment|currently|this minute|as we speak|at present|"
+    r"as i (write|type)|just (happened|now))\b",
+    re.I,
 )
 _FREE_TEXT: Final = frozenset({"text"})
 # A message put as a question, not an answer: it ends with "?" or opens with a question word.
@@ -124,7 +126,7 @@ class ActionReferralStart(Action):
             if intent is None:
                 bank = questions.Bank(domain)
                 audience = tracker.get_slot(questions.AUDIENCE)
-                await questions.suggest(dispatcher, bank, tracker, audience)
+                await questions.answer_or_suggest(dispatcher, bank, tracker, audience)
                 return [SlotSet(STARTED, False)]
         source = SELF if intent == "start_self_referral" else "professional"
         try:
