@@ -4,15 +4,13 @@ SQLite always; PostgreSQL as well when DSP_TEST_POSTGRES_URL points at a server 
 is created for the run and dropped after). Each test runs in a transaction that is rolled back.
 """
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from db_backends import BACKENDS, postgres_database
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from dsp_backend.auth import service as auth_service
@@ -21,23 +19,6 @@ from dsp_backend.config import get_settings
 from dsp_backend.database.core import get_db, make_engine
 from dsp_backend.database.migrate import upgrade
 from dsp_backend.main import create_app
-
-POSTGRES_URL = os.environ.get("DSP_TEST_POSTGRES_URL", "")
-BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
-
-
-def _postgres_database() -> Iterator[str]:
-    admin_url = make_url(POSTGRES_URL).set(drivername="postgresql+psycopg")
-    name = f"dsp_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -48,7 +29,7 @@ def engine(
         path: Path = tmp_path_factory.mktemp("db") / "test.sqlite3"
         urls: Iterator[str] = iter([f"sqlite:///{path}"])
     else:
-        urls = _postgres_database()
+        urls = postgres_database()
     url = next(urls)
     upgrade(url)
     engine = make_engine(url)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BACKENDS, _postgres_database
+from db_backends import BACKENDS, postgres_database
 from register_factory import move, person
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -185,7 +185,7 @@ def own_database(
     urls: Iterator[str] = (
         iter([f"sqlite:///{tmp_path / 'cli.sqlite3'}"])
         if request.param == "sqlite"
-        else _postgres_database()
+        else postgres_database()
     )
     monkeypatch.setenv("DATABASE_URL", next(urls))
     monkeypatch.setenv("DSP_VAR_DIR", str(tmp_path))
