@@ -95,7 +95,9 @@ def test_a_question_in_the_middle_of_a_referral_is_answered_and_the_referral_goe
     stack: Stack,
 ) -> None:
     with stack.chat() as chat:
-        started = reply_to(chat, "I'm a school nurse and I'd like to refer a 14 year old in Rutland")
+        started = reply_to(
+            chat, "I'm a school nurse and I'd like to refer a 14 year old in Rutland"
+        )
         asking = started["asking"]
         assert asking
         reply = reply_to(chat, "what happens after I refer?")
