@@ -208,15 +208,15 @@ async def test_an_unsure_choice_offers_the_nearest_questions_then_a_person(
     message.latest_message["response_selector"] = {
         "faq": {
             "ranking": [
-                {"intent_response_key": "faq/mam_can_i_come", "confidence": 0.3},
-                {"intent_response_key": "faq/mam_who", "confidence": 0.25},
+                {"intent_response_key": "faq/mam_can_i_come", "confidence": 0.12},
+                {"intent_response_key": "faq/mam_who", "confidence": 0.1},
                 {"intent_response_key": "faq/mam", "confidence": 0.1},
             ]
         }
     }
     message.latest_message["bank_ranking"] = [
-        {"id": "mam_who", "confidence": 0.3},
-        {"id": "mam_can_i_come", "confidence": 0.2},
+        {"id": "mam_who", "confidence": 0.12},
+        {"id": "mam_can_i_come", "confidence": 0.08},
         {"id": "consent", "confidence": 0.01},
     ]
     assert questions.chosen_question(message) is None
@@ -317,3 +317,16 @@ def test_every_follow_up_payload_names_a_question_of_the_bank() -> None:
                 if button["payload"].startswith("/faq"):
                     named = yaml.safe_load(button["payload"][len("/faq") :])["question"]
                     assert named in BANK, (question_id, named)
+
+
+async def test_the_service_being_down_is_said_kindly_to_a_family(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The easy-read answer needs the variant (its contacts): without the service it says so."""
+    monkeypatch.setenv("DSP_SERVICE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("DSP_SERVICE_TOKEN", "none")
+    only_easy = next(q for q in BANK.ids if BANK.has_easy_read(q) and not BANK.has_plain(q))
+    said, _ = await run(
+        questions.ActionAnswerQuestion(), asked(only_easy, "q", slots={"audience": "family"})
+    )
+    assert [m["text"] for m in said] == [questions.UNAVAILABLE]
