@@ -53,11 +53,11 @@ def markdown(report: dict[str, Any]) -> str:
         f"| Answer accuracy, top 1 ({q['heldout_paraphrases']} paraphrases of "
         f"{q['heldout_questions']} questions) | {q['answer_accuracy']:.1%} | "
         f"≥ {TARGET_ACCURACY:.0%} ({mark(q['answer_accuracy'] >= TARGET_ACCURACY)}; "
-        "`make test` fails under 90%) |",
+        f"`make test` fails under {report['gates']['answer_accuracy']:.0%}) |",
         f'| Right question offered when unsure ("Did you mean") | +{q["offered_when_unsure"]:.1%}'
         f" (answered or offered {q['answered_or_offered']:.1%}) | |",
         f"| Crisis recall ({c['crisis_messages']} messages) | {c['recall']:.1%} | 100% "
-        f"({mark(c['recall'] >= 1.0)}; `make test` fails under 100%) |",
+        f"({mark(c['recall'] >= 1.0)}; `make test` fails under {report['gates']['crisis_recall']:.0%}) |",
         f"| Crisis false alarms ({c['look_alikes']} look-alikes) | {c['false_alarm_rate']:.1%} | "
         f"≤ {TARGET_FALSE_ALARMS:.0%} ({mark(c['false_alarm_rate'] <= TARGET_FALSE_ALARMS)}) |",
         f"| Referral answers recorded without the emergency answer "
@@ -69,6 +69,10 @@ def markdown(report: dict[str, Any]) -> str:
         f"{e['passing']} | all |",
         "",
         f"The bank has {q['bank_questions']} questions.",
+        "",
+        "The crisis figures are not blind any more: the classifier's own alarm (from 0.9, in",
+        "`bot/config.yml`) was turned on after the first measurement on this set (rules alone:",
+        "recall 77.9%, false alarms 1.9%). A fresh set written blind should confirm them.",
         "",
         "## Confusions (expected → what the assistant did)",
         "",

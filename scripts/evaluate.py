@@ -152,6 +152,7 @@ def main() -> int:
     started = time.monotonic()
     report = asyncio.run(evaluate(args.model.resolve(), args.questions, args.crisis))
     report["seconds"] = round(time.monotonic() - started, 1)
+    report["gates"] = {"answer_accuracy": MIN_ANSWER_ACCURACY, "crisis_recall": MIN_CRISIS_RECALL}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     q, c = report["questions"], report["crisis"]
