@@ -196,7 +196,11 @@ async def _variant() -> dict[str, Any] | None:
 
 
 async def answer_question(
-    dispatcher: CollectingDispatcher, bank: Bank, question_id: str, audience: str | None
+    dispatcher: CollectingDispatcher,
+    bank: Bank,
+    question_id: str,
+    audience: str | None,
+    extra: list[dict[str, str]] | None = None,
 ) -> None:
     """Says the answer for the audience, with its follow-up questions as buttons."""
     variant = await _variant()
@@ -207,7 +211,7 @@ async def answer_question(
     buttons = answer.buttons
     if question_id == "self_referral" and variant and variant["self_referral"]:
         buttons.insert(0, {"title": "Start my referral", "payload": "/start_self_referral"})
-    dispatcher.utter_message(text="\n".join(answer.lines), buttons=buttons)
+    dispatcher.utter_message(text="\n".join(answer.lines), buttons=[*buttons, *(extra or [])])
 
 
 async def answer_or_suggest(
@@ -261,10 +265,15 @@ class ActionAnswerQuestion(Action):
             await suggest(dispatcher, bank, tracker, audience)
             return events
         if audience is None and bank.audience_matters(question_id):
-            if not tracker.get_slot(AUDIENCE_ASKED):
-                dispatcher.utter_message(response="utter_ask_audience")
-                return [SlotSet(PENDING, question_id), SlotSet(AUDIENCE_ASKED, True)]
-            audience = FAMILY  # asked once already: easy read suits everybody
+            # Not known: the easy-read answer, which suits everybody, and once a button for a
+            # professional to say so and get the plain-English one.
+            if tracker.get_slot(AUDIENCE_ASKED):
+                await answer_question(dispatcher, bank, question_id, FAMILY)
+                return events
+            offer = (domain.get("responses") or {}).get("utter_ask_audience") or [{}]
+            extra = list(offer[0].get("buttons") or [])
+            await answer_question(dispatcher, bank, question_id, FAMILY, extra)
+            return [SlotSet(PENDING, question_id), SlotSet(AUDIENCE_ASKED, True)]
         await answer_question(dispatcher, bank, question_id, audience)
         return events
 

@@ -162,12 +162,14 @@ async def test_a_professional_gets_the_plain_english_answer(service_env: Registe
     assert said[0]["text"].split("\n") != easy_read.answer(question_id, "llr")
 
 
-async def test_who_is_asking_is_asked_once_then_the_question_is_answered(
+async def test_not_knowing_who_asks_gives_easy_read_and_once_the_offer_of_the_detailed_answer(
     service_env: RegisterService,
 ) -> None:
     question_id = with_both_answers()
     said, slots = await run(questions.ActionAnswerQuestion(), asked(question_id, "quick question"))
-    assert [m.get("response") for m in said] == ["utter_ask_audience"]
+    [message] = said
+    assert message["text"].split("\n") == easy_read.answer(question_id, "llr")
+    assert message["buttons"][-1]["payload"] == '/tell_audience{"audience": "professional"}'
     assert slots == {"pending_question": question_id, "audience_asked": True}
     told = asked(
         intent="tell_audience",
@@ -178,12 +180,13 @@ async def test_who_is_asking_is_asked_once_then_the_question_is_answered(
     said, slots = await run(questions.ActionAnswerQuestion(), told)
     assert said[0]["text"] == BANK._variation(question_id, "llr")["text"]
     assert slots["audience"] == "professional" and slots["pending_question"] is None
-    # Asked once: a later question without a clue is answered in easy read, not asked again.
+    # Offered once: a later question without a clue is answered in easy read, with no offer.
     said, _ = await run(
         questions.ActionAnswerQuestion(),
         asked(question_id, "another one", slots={"audience_asked": True}),
     )
     assert said[0]["text"].split("\n") == easy_read.answer(question_id, "llr")
+    assert "/tell_audience" not in str(said[0]["buttons"])
 
 
 @pytest.mark.parametrize(

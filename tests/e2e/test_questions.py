@@ -78,17 +78,19 @@ def test_a_professional_gets_plain_english_answers(stack: Stack) -> None:
             assert text_of(reply_to(chat, question)) == plain(expected, "llr"), question
 
 
-def test_west_sussex_asks_who_is_asking_once_and_answers_for_them(west_sussex_stack: Stack) -> None:
+def test_west_sussex_answers_in_easy_read_and_offers_the_detailed_answer_once(
+    west_sussex_stack: Stack,
+) -> None:
     with west_sussex_stack.chat() as chat:
-        asked = reply_to(chat, "does consent need to be given again")
-        buttons = {b["title"]: b["payload"] for m in asked["messages"] for b in m["buttons"]}
-        assert "who is asking" in text_of(asked)
-        answer = reply_to(chat, buttons["Me, or my family"])
+        answer = reply_to(chat, "does consent need to be given again")
         assert text_of(answer) == easy("consent_renewal", "west_sussex")
         assert "each year" in text_of(answer)
-        # Known now: the next question is answered straight away, in easy read.
-        again = reply_to(chat, "how long will she stay on the register")
-        assert text_of(again) == easy("how_long_on_list", "west_sussex")
+        buttons = {b["title"]: b["payload"] for m in answer["messages"] for b in m["buttons"]}
+        detailed = reply_to(chat, buttons["I am a professional: the detailed answer"])
+        assert text_of(detailed) == plain("consent_renewal", "west_sussex")
+        # Known now: the next question gets the plain-English answer straight away.
+        again = reply_to(chat, "how long does someone stay on the register")
+        assert text_of(again) == plain("how_long_on_list", "west_sussex")
 
 
 def test_a_question_in_the_middle_of_a_referral_is_answered_and_the_referral_goes_on(

@@ -1,0 +1,32 @@
+"""A request to refer is the referral's; a question about referring is the bank's."""
+
+import pytest
+
+from bot.components.referral_request import referral_requested
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        (
+            "I'm a learning disability nurse with LPT. I'd like to add a man to the DSR as green",
+            "refer_someone",
+        ),
+        (
+            "social worker here, I've got a 13yo autistic lad in foster care, can I refer him to the DSP?",
+            "refer_someone",
+        ),
+        ("a man on the ward is not coping at home, I want to get him on the DSR", "refer_someone"),
+        ("I have a lady I need to put forward for the ROAR", "refer_someone"),
+        ("I'd like to make a referral", "refer_someone"),
+        ("I want to put my son on the register myself", "start_self_referral"),
+        ("how do I refer", None),
+        ("who can refer my child", None),
+        ("do they need my permission to put my son on the list", None),
+        ("does referring here replace my referral to the specialist autism team", None),
+        ("what happens after I refer?", None),
+        ("can i refer myself?", None),
+    ],
+)
+def test_a_request_to_refer_is_told_from_a_question(text: str, intent: str | None) -> None:
+    assert referral_requested(text) == intent
