@@ -47,6 +47,14 @@ def easy(question_id: str, variant: str) -> str:
     return "\n".join(easy_read.answer(question_id, variant))
 
 
+def is_easy(text: str, question_id: str, variant: str) -> bool:
+    """The topic's own lines, in order; the variant's contacts come from the service."""
+    placeholder = easy_read.answer("who_to_contact", variant)[-1]
+    lines = [line for line in easy_read.answer(question_id, variant) if line != placeholder]
+    said = text.split("\n")
+    return all(line in said for line in lines) and sorted(lines, key=said.index) == lines
+
+
 FAMILY_QUESTIONS = {
     "do they need my permission to put my son on the list": "consent",
     "will my child have to go to hospital": "hospital_will_they_go",
@@ -68,7 +76,7 @@ def test_a_family_gets_easy_read_answers_to_their_questions(stack: Stack) -> Non
     with stack.chat() as chat:
         for question, expected in FAMILY_QUESTIONS.items():
             reply = reply_to(chat, question)
-            assert text_of(reply) == easy(expected, "llr"), question
+            assert is_easy(text_of(reply), expected, "llr"), question
             assert all(not m.get("emergency") for m in reply["messages"])
 
 
