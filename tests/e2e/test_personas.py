@@ -194,10 +194,14 @@ def nothing_typed_in_the_logs(
     logs = sorted((Path(stack.env["DSP_VAR_DIR"]) / "log").glob("*.log"))
     for log in logs:
         content = log.read_text(errors="replace")
-        squeezed = re.sub(r"\D", "", content)
+        # Digits squeezed line by line: a number however it was grouped, never a run of digits
+        # that timestamps on different lines happen to make together.
+        squeezed = [re.sub(r"\D", "", line) for line in content.splitlines()]
         for needle in needles:
-            if needle.isdigit():
-                found = needle in squeezed
+            if needle.isdigit() and len(needle) >= 10:
+                found = any(needle in line for line in squeezed)
+            elif needle.isdigit():  # a part of a number ("01572"): as a number of its own
+                found = re.search(rf"(?<!\d){needle}(?!\d)", content) is not None
             elif any(c.isdigit() for c in needle):  # postcodes and the like, in any case
                 found = needle.upper() in content.upper()
             else:
