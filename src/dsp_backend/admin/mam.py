@@ -98,8 +98,7 @@ def _arrange_page(
     return page(
         request,
         "mam_arrange.html",
-        status_code=422 if errors else 200,
-        errors=errors or [],
+        errors=errors,
         title=f"{entry.dsp_id}: arrange a MAM",
         entry=entry,
         values=values,
@@ -196,8 +195,7 @@ def _notes_page(
     return page(
         request,
         "mam_notes.html",
-        status_code=422 if errors else 200,
-        errors=errors or [],
+        errors=errors,
         title=f"{entry.dsp_id}: MAM {read.number} notes",
         entry=entry,
         mam=read,

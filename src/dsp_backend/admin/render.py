@@ -99,12 +99,16 @@ def page(
     request: Request,
     template: str,
     *,
-    status_code: int = 200,
-    errors: Sequence[tuple[str, str]] = (),
+    status_code: int | None = None,
+    errors: Sequence[tuple[str, str]] | None = None,
     **context: Any,
 ) -> HTMLResponse:
     """A page for whoever is signed in (or nobody); `errors` are (field id, message) pairs for
-    the error summary, and make the title start with "Error:"."""
+    the error summary, and make the title start with "Error:". A form sent back with errors is
+    a 422 unless the caller says otherwise."""
+    errors = errors or ()
+    if status_code is None:
+        status_code = 422 if errors else 200
     session: PageSession | None = getattr(request.state, "page_session", None)
     html = (
         _environment()

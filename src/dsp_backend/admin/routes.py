@@ -224,8 +224,7 @@ def _rating_page(
     return page(
         request,
         "rating.html",
-        status_code=422 if errors else 200,
-        errors=errors or [],
+        errors=errors,
         title=f"{entry.dsp_id}: change the rating",
         entry=entry,
         states=_next_states(entry),
@@ -312,8 +311,7 @@ def _gaps_page(
     return page(
         request,
         "gaps.html",
-        status_code=422 if errors else 200,
-        errors=errors or [],
+        errors=errors,
         title="Gaps in service",
         gaps=gaps,
         themes=variant.gap_themes,
