@@ -17,13 +17,15 @@ export RASA_TELEMETRY_ENABLED := false
 BOT_TRAINING_INPUTS := bot/config.yml $(wildcard bot/domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null) \
 	$(wildcard bot/components/*.py bot/components/*.yml)
 
-.PHONY: help run test setup lint types test-backend test-actions validate test-conversations test-crisis test-heldout test-e2e test-browser eval eval-personas train catalogs catalogs-update clean
+.PHONY: help run run-scaled test setup lint types test-backend test-actions validate test-conversations test-crisis test-heldout test-e2e test-browser eval eval-personas bench train catalogs catalogs-update clean
 
 help:
 	@echo "make run    set up everything needed and start the stack on http://localhost:8000/"
+	@echo "make run-scaled  the same with 2 Rasa replicas on PostgreSQL and Redis (DSP_RASA_REPLICAS=N)"
 	@echo "make test   set up everything needed and run every test (lint, types, unit, e2e)"
 	@echo "make train  retrain the Rasa model if its inputs changed"
 	@echo "make eval   evaluation reports: reports/eval.md (held-out questions, crisis, easy read), personas"
+	@echo "make bench  the stock rasa init bot beside ours: latency, throughput, memory (reports/bench.md)"
 
 # ---- set-up ---------------------------------------------------------------------------------------
 
@@ -54,8 +56,10 @@ $(SPACY_PIPELINE)/.built: bot/spacy_pipeline.py $(wildcard src/dsp_backend/varia
 # cache keys on names, not on a pipeline rebuilt in place.
 $(MODEL): $(BOT_TRAINING_INPUTS) $(SPACY_PIPELINE)/.built
 	@echo "[setup] training the Rasa model (fixed random seed)..."
-	@$(BOT)/rasa train -c bot/config.yml -d bot/domain --data data --out models --fixed-model-name dsp --force \
-		> var/train.log 2>&1 || { tail -40 var/train.log; exit 1; }
+	@started=$$(date +%s); \
+	$(BOT)/rasa train -c bot/config.yml -d bot/domain --data data --out models --fixed-model-name dsp --force \
+		> var/train.log 2>&1 || { tail -40 var/train.log; exit 1; }; \
+	echo $$(( $$(date +%s) - started )) > var/train.seconds
 	@echo "[setup] model trained: $(MODEL) (log: var/train.log)"
 
 # Easy-read messages are Babel gettext catalogs with en_GB as source; compiled .mo files are build
@@ -101,6 +105,18 @@ train: $(MODEL)
 run: setup
 	@$(BACKEND)/python scripts/stack.py
 
+# Scaled out on this machine: Rasa replicas sharing the tracker store on PostgreSQL and a Redis
+# lock store, the register service in several processes. Needs PostgreSQL and Redis answering;
+# the database named in DSP_SCALED_DATABASE_URL is created if it is missing.
+DSP_SCALED_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/dsp
+run-scaled: setup
+	@$(BACKEND)/dsp-backend create-database --url "$(DSP_SCALED_DATABASE_URL)"
+	@DATABASE_URL="$(DSP_SCALED_DATABASE_URL)" $(BACKEND)/dsp-backend migrate
+	@DATABASE_URL="$(DSP_SCALED_DATABASE_URL)" DSP_RASA_REPLICAS=$${DSP_RASA_REPLICAS:-2} \
+		DSP_SERVICE_WORKERS=$${DSP_SERVICE_WORKERS:-2} \
+		DSP_LOCK_STORE_URL=$${DSP_LOCK_STORE_URL:-redis://127.0.0.1:6379/0} \
+		$(BACKEND)/python scripts/stack.py
+
 # ---- tests ----------------------------------------------------------------------------------------
 
 lint: $(VENV)/backend/.installed
@@ -111,7 +127,7 @@ types: $(VENV)/backend/.installed
 	$(BACKEND)/mypy
 
 test-backend: $(VENV)/backend/.installed catalogs
-	$(BACKEND)/pytest -q tests/backend tests/easy_read tests/setup
+	$(BACKEND)/pytest -q tests/backend tests/easy_read tests/setup tests/deploy
 
 validate: $(VENV)/bot/.installed
 	$(BOT)/rasa data validate -d bot/domain --data data -c bot/config.yml --fail-on-warnings
@@ -157,6 +173,12 @@ eval-personas: setup
 	@rm -f var/personas.jsonl
 	-@DSP_PERSONA_REPORT=$(CURDIR)/var/personas.jsonl $(BACKEND)/pytest -q -p no:cacheprovider tests/e2e/test_personas.py
 	@$(BACKEND)/python scripts/persona_report.py var/personas.jsonl reports
+
+# Benchmark: the stock `rasa init` bot beside ours in one run (ready time, turn latency and throughput
+# at 1 to 50 conversations at once, memory, training, the register service alone), about 10 minutes
+# on 2 cores: reports/bench.md and bench.json. `$(BACKEND)/python scripts/bench.py --quick` to try it.
+bench: setup
+	$(BACKEND)/python scripts/bench.py
 
 clean:
 	rm -rf var models .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,9 @@
 """The one HTTP client for the register service. Settings are read per call, never at import."""
 
+import asyncio
 import os
 import time
+import weakref
 from typing import Any, Literal, TypedDict
 
 import httpx
@@ -36,12 +38,28 @@ def _headers(extra: dict[str, str] | None = None) -> dict[str, str]:
     return headers
 
 
+# One client per event loop, so its connections are kept open between turns (a new connection
+# per call cost a TCP handshake on every turn).
+_CLIENTS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _client() -> httpx.AsyncClient:
+    loop = asyncio.get_running_loop()
+    client = _CLIENTS.get(loop)
+    if client is None or client.is_closed:
+        client = _CLIENTS[loop] = httpx.AsyncClient(timeout=TIMEOUT)
+    return client
+
+
 async def _request(
     method: str, path: str, *, json: Any = None, headers: dict[str, str] | None = None
 ) -> Any:
     try:
-        async with httpx.AsyncClient(base_url=_base_url(), timeout=TIMEOUT) as client:
-            response = await client.request(method, path, json=json, headers=_headers(headers))
+        response = await _client().request(
+            method, f"{_base_url()}{path}", json=json, headers=_headers(headers)
+        )
     except httpx.HTTPError as error:
         raise RegisterUnavailable(type(error).__name__) from error
     if response.status_code >= 500:

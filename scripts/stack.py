@@ -1,8 +1,13 @@
 """Starts the whole stack and keeps it running: register service, action server, Rasa.
 
-Used by `make run` and by the end-to-end tests, so both start the stack the same way. Standard
-library only. Ctrl-C (or SIGTERM) stops all three. Ports come from the environment:
-DSP_PORT (8000, public), DSP_ACTIONS_PORT (5055) and DSP_RASA_PORT (5005), both on 127.0.0.1 only.
+Used by `make run` and by the end-to-end tests, so both start the stack the same way. Ctrl-C (or
+SIGTERM) stops everything. Ports come from the environment: DSP_PORT (8000, public),
+DSP_ACTIONS_PORT (5055) and DSP_RASA_PORT (5005, then 5006... for more replicas), the last two on
+127.0.0.1 only.
+
+Scaled (`make run-scaled`): DSP_RASA_REPLICAS Rasa processes share the SQL tracker store and a
+Redis lock store (DSP_LOCK_STORE_URL), so any of them may take any turn; /chat sends each
+conversation to one of them. DSP_SERVICE_WORKERS runs the register service in several processes.
 """
 
 from __future__ import annotations
@@ -112,10 +117,38 @@ def tracker_store() -> dict[str, object]:
     return {"type": "SQL", "dialect": "sqlite", "db": str(var_dir() / "tracker.sqlite3")}
 
 
+def rasa_replicas() -> int:
+    return max(1, int(os.environ.get("DSP_RASA_REPLICAS", "1")))
+
+
+def lock_store() -> dict[str, object] | None:
+    """Redis, where several Rasa processes share conversations: a turn is taken by one at a time.
+    One Rasa alone keeps its locks in memory."""
+    url = os.environ.get("DSP_LOCK_STORE_URL", "")
+    if not url and rasa_replicas() == 1:
+        return None
+    parsed = urlsplit(url or "redis://127.0.0.1:6379/0")
+    if parsed.scheme != "redis":
+        raise SystemExit(f"[dsp] error: DSP_LOCK_STORE_URL must be redis://host:port/db, not {url}")
+    store: dict[str, object] = {
+        "type": "redis",
+        "url": parsed.hostname or "127.0.0.1",
+        "port": parsed.port or 6379,
+        "db": int(parsed.path.lstrip("/") or 0),
+        "key_prefix": "dsp",
+    }
+    if parsed.password:
+        store["password"] = unquote(parsed.password)
+    return store
+
+
 def endpoints_file() -> Path:
-    """bot/endpoints.yml with the tracker store for this deployment, written under var/."""
+    """bot/endpoints.yml with the tracker and lock stores for this deployment, under var/."""
     endpoints = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text())
     endpoints["tracker_store"] = tracker_store()
+    locks = lock_store()
+    if locks is not None:
+        endpoints["lock_store"] = locks
     path = var_dir() / "endpoints.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
@@ -123,12 +156,49 @@ def endpoints_file() -> Path:
     return path
 
 
+def rasa_service(index: int, port: int, actions_port: int, model: str, endpoints: Path) -> Service:
+    return Service(
+        "rasa" if rasa_replicas() == 1 else f"rasa {index + 1}",
+        "127.0.0.1",
+        port,
+        f"http://127.0.0.1:{port}/",
+        [
+            str(BOT_BIN / "rasa"),
+            "run",
+            "--model",
+            model,
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            "bot/credentials.yml",
+        ],
+        {
+            "DSP_ACTION_ENDPOINT": f"http://127.0.0.1:{actions_port}/webhook",
+            # One turn is a few small matrix products: TensorFlow's thread pools cost more than
+            # they give, and replicas would fight over the same cores.
+            "TF_INTRA_OP_PARALLELISM_THREADS": os.environ.get(
+                "TF_INTRA_OP_PARALLELISM_THREADS", "1"
+            ),
+            "TF_INTER_OP_PARALLELISM_THREADS": os.environ.get(
+                "TF_INTER_OP_PARALLELISM_THREADS", "1"
+            ),
+        },
+    )
+
+
 def services() -> list[Service]:
     port = int(os.environ.get("DSP_PORT", "8000"))
     actions_port = int(os.environ.get("DSP_ACTIONS_PORT", "5055"))
-    rasa_port = int(os.environ.get("DSP_RASA_PORT", "5005"))
+    rasa_ports = [int(os.environ.get("DSP_RASA_PORT", "5005")) + i for i in range(rasa_replicas())]
     host = os.environ.get("DSP_HOST", "0.0.0.0")
     model = os.environ.get("DSP_MODEL", str(ROOT / "models" / "dsp.tar.gz"))
+    workers = os.environ.get("DSP_SERVICE_WORKERS", "1")
+    endpoints = endpoints_file()
+    rasa_urls = ", ".join(f'"http://127.0.0.1:{p}"' for p in rasa_ports)
     return [
         Service(
             "register service",
@@ -142,10 +212,12 @@ def services() -> list[Service]:
                 host,
                 "--port",
                 str(port),
+                "--workers",
+                workers,
                 "--no-migrate",
             ],
             {
-                "DSP_RASA_URLS": f'["http://127.0.0.1:{rasa_port}"]',
+                "DSP_RASA_URLS": f"[{rasa_urls}]",
                 "DSP_ACTIONS_URL": f"http://127.0.0.1:{actions_port}",
             },
         ),
@@ -166,28 +238,22 @@ def services() -> list[Service]:
             # rasa_sdk binds to SANIC_HOST, which is 0.0.0.0 unless set.
             {"SANIC_HOST": "127.0.0.1", "DSP_SERVICE_URL": f"http://127.0.0.1:{port}"},
         ),
-        Service(
-            "rasa",
-            "127.0.0.1",
-            rasa_port,
-            f"http://127.0.0.1:{rasa_port}/",
-            [
-                str(BOT_BIN / "rasa"),
-                "run",
-                "--model",
-                model,
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(rasa_port),
-                "--endpoints",
-                str(endpoints_file()),
-                "--credentials",
-                "bot/credentials.yml",
-            ],
-            {"DSP_ACTION_ENDPOINT": f"http://127.0.0.1:{actions_port}/webhook"},
-        ),
+        *(rasa_service(i, p, actions_port, model, endpoints) for i, p in enumerate(rasa_ports)),
     ]
+
+
+def stores_answer() -> str | None:
+    """Why the shared stores cannot be used, or None: several Rasa processes need Redis."""
+    locks = lock_store()
+    if locks is None:
+        return None
+    host, port = str(locks["url"]), int(str(locks["port"]))
+    if not port_in_use(host, port):
+        return (
+            f"error: {rasa_replicas()} Rasa replicas share a Redis lock store, and nothing answers "
+            f"at {host}:{port}. Start Redis or set DSP_LOCK_STORE_URL=redis://host:port/db."
+        )
+    return None
 
 
 def start(service: Service, base_env: dict[str, str]) -> None:
@@ -225,6 +291,10 @@ def tail(path: Path, lines: int = 25) -> str:
 
 
 def main() -> int:
+    problem = stores_answer()
+    if problem:
+        say(problem)
+        return 1
     stack = services()
     busy = [s for s in stack if port_in_use(s.host, s.port)]
     if busy:

@@ -1,4 +1,4 @@
-"""The dsp-backend command line: migrate, serve, token create, drafts purge, housekeeping,
+"""The dsp-backend command line: migrate, create-database, serve, token create, drafts purge, housekeeping,
 outbox send and status, meetings notify."""
 
 import argparse
@@ -28,6 +28,16 @@ def _migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _create_database(args: argparse.Namespace) -> int:
+    if not args.url.startswith("postgresql"):
+        print("nothing to create: migrate makes a SQLite file")
+    elif migrations.create_database(args.url):
+        print("database created")
+    else:
+        print("database already there")
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -39,6 +49,8 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level="info",
+        # Several processes on PostgreSQL; each keeps its own chat rate limits.
+        workers=args.workers,
         # Access logs show paths and status only; paths never carry personal data.
         access_log=True,
     )
@@ -195,9 +207,16 @@ def parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(run=_migrate)
 
+    create_database = commands.add_parser(
+        "create-database", help="create the PostgreSQL database of a URL if it is missing"
+    )
+    create_database.add_argument("--url", required=True, help="a postgresql+psycopg:// URL")
+    create_database.set_defaults(run=_create_database)
+
     serve = commands.add_parser("serve", help="apply migrations and serve the register service")
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     serve.add_argument("--no-migrate", action="store_true")
     serve.set_defaults(run=_serve)
 

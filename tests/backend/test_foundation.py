@@ -69,6 +69,17 @@ def test_a_conversation_always_reaches_the_same_replica() -> None:
     assert set(chosen.values()) == set(urls)  # and the load is spread
 
 
+def test_a_replica_that_stops_moves_only_its_own_conversations() -> None:
+    urls = ["http://a:5005", "http://b:5005", "http://c:5005"]
+    ids = [chat_service.new_conversation_id() for _ in range(300)]
+    for conversation in ids:
+        order = chat_service.replicas_for(conversation, urls)
+        assert sorted(order) == sorted(urls)
+        # Without its first choice, a conversation goes to its second; the others stay put.
+        without_a = chat_service.replica_for(conversation, [u for u in urls if u != urls[0]])
+        assert without_a == (order[1] if order[0] == urls[0] else order[0])
+
+
 def test_rate_limiter_holds_a_conversation_to_its_limit() -> None:
     limiter = chat_service.RateLimiter(limit=3, window=60)
     assert [limiter.allow("x") for _ in range(4)] == [True, True, True, False]

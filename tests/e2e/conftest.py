@@ -37,6 +37,25 @@ def free_port() -> int:
             return port
 
 
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive free ports (Rasa replicas take DSP_RASA_PORT onwards)."""
+    while True:
+        first = free_port()
+        rest = range(first + 1, first + count)
+        if all(port not in _HANDED_OUT and _bindable(port) for port in rest):
+            _HANDED_OUT.update(rest)
+            return first
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 class Mailbox:
     """A real SMTP server (aiosmtpd) on a spare port: what the stack sends, as received."""
 
@@ -109,9 +128,11 @@ class Stack:
             yield client
 
 
-def run_stack(var: Path, variant: str, mailbox: Mailbox) -> Iterator[Stack]:
+def run_stack(
+    var: Path, variant: str, mailbox: Mailbox, scaled: dict[str, str] | None = None
+) -> Iterator[Stack]:
     """Starts scripts/stack.py for one variant on spare ports, sending email to `mailbox`; stops
-    it with Ctrl-C (SIGINT)."""
+    it with Ctrl-C (SIGINT). `scaled`: the settings of a scaled stack (replicas, shared stores)."""
     port = free_port()
     env = {
         **os.environ,
@@ -127,6 +148,7 @@ def run_stack(var: Path, variant: str, mailbox: Mailbox) -> Iterator[Stack]:
         "PYTHONPATH": str(ROOT),
     }
     env.pop("DATABASE_URL", None)
+    env.update(scaled or {})
     subprocess.run(
         [str(ROOT / ".venv/backend/bin/dsp-backend"), "migrate"],
         env=env,
@@ -141,7 +163,7 @@ def run_stack(var: Path, variant: str, mailbox: Mailbox) -> Iterator[Stack]:
         stdout=output,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 420
     try:
         while "All started" not in (var / "stack.out").read_text():
             if process.poll() is not None or time.monotonic() > deadline:
@@ -158,9 +180,11 @@ def run_stack(var: Path, variant: str, mailbox: Mailbox) -> Iterator[Stack]:
             code = None
         output.close()
         assert code == 0, (var / "stack.out").read_text()
-        for name in ("DSP_PORT", "DSP_ACTIONS_PORT", "DSP_RASA_PORT"):
+        replicas = int(env.get("DSP_RASA_REPLICAS", "1"))
+        rasa_ports = [int(env["DSP_RASA_PORT"]) + i for i in range(replicas)]
+        for used in [int(env["DSP_PORT"]), int(env["DSP_ACTIONS_PORT"]), *rasa_ports]:
             with socket.socket() as probe:
-                assert probe.connect_ex(("127.0.0.1", int(env[name]))) != 0, f"{name} still open"
+                assert probe.connect_ex(("127.0.0.1", used)) != 0, f"port {used} still open"
 
 
 @pytest.fixture(scope="session")
@@ -189,3 +213,39 @@ def west_sussex_stack(
 ) -> Iterator[Stack]:
     """The same stack deployed for West Sussex, with its own red / amber / green criteria (004)."""
     yield from run_stack(tmp_path_factory.mktemp("west_sussex_var"), "west_sussex", mailbox)
+
+
+@pytest.fixture(scope="session")
+def scaled_stack(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox) -> Iterator[Stack]:
+    """The stack as `make run-scaled` starts it: two Rasa replicas and two register service
+    workers sharing one PostgreSQL database (register and tracker store) and a Redis lock store."""
+    admin_url = os.environ.get("DSP_TEST_POSTGRES_URL", "")
+    if not admin_url:
+        pytest.skip("the scaled stack needs PostgreSQL: set DSP_TEST_POSTGRES_URL (.ci/run does)")
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 6379)) != 0:
+            pytest.skip("the scaled stack needs Redis on 127.0.0.1:6379")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(
+        make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
+    name = f"dsp_scaled_{os.getpid()}"
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    database_url = make_url(admin_url).set(drivername="postgresql+psycopg", database=name)
+    scaled = {
+        "DATABASE_URL": database_url.render_as_string(hide_password=False),
+        "DSP_RASA_REPLICAS": "2",
+        "DSP_RASA_PORT": str(free_ports(2)),
+        "DSP_SERVICE_WORKERS": "2",
+        "DSP_LOCK_STORE_URL": "redis://127.0.0.1:6379/3",
+    }
+    try:
+        yield from run_stack(tmp_path_factory.mktemp("scaled_var"), "llr", mailbox, scaled)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -3,6 +3,7 @@ import re
 import time
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 import httpx
 from fastapi import APIRouter, Cookie, HTTPException, Request, Response, status
@@ -72,6 +73,24 @@ def _conversation(
         secure=served_over_https(request.scope),
     )
     return conversation_id
+
+
+async def _send(
+    client: httpx.AsyncClient, conversation_id: str, message: str, rasa_urls: list[str]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The conversation's replica answers; while one is restarting, the next one takes the turn
+    (only when the message never reached it, so no turn is taken twice)."""
+    for rasa_url in chat_service.replicas_for(conversation_id, rasa_urls):
+        try:
+            return await chat_service.send_to_rasa(
+                client=client, rasa_url=rasa_url, conversation_id=conversation_id, message=message
+            )
+        except chat_service.RasaUnavailable as error:
+            # The reason only, never the message text: it may hold personal data.
+            log.warning("Rasa at %s did not answer: %s", rasa_url, error)
+            if not isinstance(error, chat_service.RasaUnreachable):
+                raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from error
+    raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE)
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -169,16 +188,8 @@ async def chat(
             status.HTTP_429_TOO_MANY_REQUESTS,
             f"Too many messages at once. Please wait a moment. {SAFETY}",
         )
-    rasa_url = chat_service.replica_for(conversation_id, settings.rasa_urls)
     client: httpx.AsyncClient = request.app.state.http
-    try:
-        replies, asking = await chat_service.send_to_rasa(
-            client=client, rasa_url=rasa_url, conversation_id=conversation_id, message=message
-        )
-    except chat_service.RasaUnavailable as error:
-        # The reason only, never the message text: it may hold personal data.
-        log.warning("Rasa at %s did not answer: %s", rasa_url, error)
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE) from error
+    replies, asking = await _send(client, conversation_id, message, settings.rasa_urls)
     response.headers.update(PRIVATE)
     return ChatResponse(
         messages=[ChatReply.model_validate(reply) for reply in replies], asking=asking

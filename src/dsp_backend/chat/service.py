@@ -48,10 +48,19 @@ def verified(cookie: str | None, key: bytes, now: float, max_age: float) -> str 
     return conversation_id if 0 <= now - int(stamp) <= max_age else None
 
 
+def replicas_for(conversation_id: str, rasa_urls: list[str]) -> list[str]:
+    """The Rasa replicas in the order this conversation tries them: every turn goes to the first
+    while it answers. Rendezvous hashing: a replica that stops moves only its own conversations,
+    each to its next choice (replicas share the tracker and lock stores, so any may continue)."""
+
+    def weight(url: str) -> bytes:
+        return hashlib.sha256(f"{conversation_id} {url}".encode()).digest()
+
+    return sorted(rasa_urls, key=weight, reverse=True)
+
+
 def replica_for(conversation_id: str, rasa_urls: list[str]) -> str:
-    """Every turn of one conversation goes to the same Rasa replica, which keeps turns in order."""
-    digest = hashlib.sha256(conversation_id.encode()).digest()
-    return rasa_urls[int.from_bytes(digest[:8], "big") % len(rasa_urls)]
+    return replicas_for(conversation_id, rasa_urls)[0]
 
 
 class RateLimiter:
@@ -77,6 +86,10 @@ class RateLimiter:
 
 class RasaUnavailable(Exception):
     pass
+
+
+class RasaUnreachable(RasaUnavailable):
+    """No connection was made: the message never arrived, so another replica may take it."""
 
 
 # The questions whose buttons may be chosen together: the criteria are ticked as a list, and a
@@ -132,6 +145,8 @@ async def send_to_rasa(
             json={"sender": conversation_id, "message": message},
         )
         response.raise_for_status()
+    except httpx.ConnectError as error:
+        raise RasaUnreachable(type(error).__name__) from error
     except httpx.HTTPError as error:
         raise RasaUnavailable(type(error).__name__) from error
     replies = response.json()
