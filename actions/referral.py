@@ -49,6 +49,13 @@ SELF: Final = "self"
 
 # What a person says to steer the conversation rather than answer.
 _STOP = re.compile(r"^\W*(stop|cancel|quit|exit|abandon|forget it)\b.{0,30}$", re.I)
+# Inside a free-text answer the classifier's "stop" is not enough (a risk described as "running
+# off at night" was once taken for it, and the referral lost): the words must ask to stop.
+_ASKS_TO_STOP = re.compile(
+    r"\b(stop|cancel|quit|abandon|scrap)\b.{0,25}\b(referral|referal|this|it|everything)\b"
+    r"|\b(don'?t|do not|no longer)\s+want\s+to\s+(continue|carry on|go on|make|do|send)\b",
+    re.I,
+)
 _PAUSE = re.compile(
     r"\b(pause|save (it|this|my answers)|finish (it |this )?later|come back later)\b", re.I
 )
@@ -235,7 +242,11 @@ class ValidateReferralForm(FormValidationAction):
         found: register_client.Next | None = tracker.get_slot(NEXT)
         question = found.get("question") if found else None
         try:
-            if _STOP.match(text) or intent_of(tracker) == "stop_referral":
+            free_text = question is not None and question["type"] in _FREE_TEXT
+            stop_asked = intent_of(tracker) == "stop_referral" and (
+                not free_text or _ASKS_TO_STOP.search(text)
+            )
+            if _STOP.match(text) or stop_asked:
                 _say(dispatcher, source, "referral_stopped")
                 await _forget_draft(tracker)
                 return {ANSWER: None, STATUS: "stopped"}
@@ -248,7 +259,6 @@ class ValidateReferralForm(FormValidationAction):
             # crisis rules' own match, or danger now, gets the routes and the question again; the
             # classifier's guess alone gets them only when the message is no answer.
             crisis = intent_of(tracker) == "crisis"
-            free_text = question is not None and question["type"] in _FREE_TEXT
             warned = emergency_in_answer(tracker.latest_message or {}, free_text)
             if warned and not (free_text and tracker.get_slot(WARNED)):
                 say_emergency(dispatcher)

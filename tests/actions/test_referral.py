@@ -228,6 +228,26 @@ async def test_stop_sends_nothing(service_env: RegisterService, register: httpx.
     assert len(register.get("/api/v1/register").json()) == before
 
 
+async def test_an_answer_the_classifier_took_for_stop_is_kept_as_the_answer(
+    service_env: RegisterService,
+) -> None:
+    chat = Chat()
+    await chat.start("I'm a nurse referring a 12 year old who lives in Leicester")
+    await chat.say("autism")
+    await chat.say("yes, letter from the paediatrician")
+    assert chat.asking == "current_situation"
+    said = await chat.say(
+        "hitting the foster carers' son, running off at night, damage to property",
+        intent="stop_referral",
+    )
+    assert "Nothing has been sent" not in said
+    assert chat.slots[flow.STATUS] != "stopped"
+    assert chat.asking not in (None, "current_situation")
+    # Asked in words, it still stops, whatever the question.
+    said = await chat.say("please cancel this referral", intent="stop_referral")
+    assert "Nothing has been sent" in said
+
+
 async def test_pause_gives_a_code_and_resume_carries_on_where_it_stopped(
     service_env: RegisterService,
 ) -> None:

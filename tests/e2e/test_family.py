@@ -55,7 +55,9 @@ def test_a_family_asks_in_their_own_words(stack: Stack) -> None:
         can_i_come = say(chat, buttons_of(who)["Can I come?"])
         assert "Yes, the person and their family can come to the MAM." in text_of(can_i_come)
 
-        assert text_of(say(chat, "wat happens at the meetin")) == text_of(meeting)
+        # Typos understood; what happens at the meeting is what is talked about there.
+        happens = say(chat, "wat happens at the meetin")
+        assert text_of(happens).split("\n") == easy_read.answer("mam_topics", "llr")
         assert text_of(say(chat, "who comes")) == text_of(who)
 
 

@@ -78,8 +78,8 @@ def _conversation(
 async def _send(
     client: httpx.AsyncClient, conversation_id: str, message: str, rasa_urls: list[str]
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """The conversation's replica answers; while one is restarting, the next one takes the turn
-    (only when the message never reached it, so no turn is taken twice)."""
+    """The conversation's replica answers; while it is down, the next one takes the turn (the
+    replicas share the tracker and lock stores, so it carries on where the conversation was)."""
     for rasa_url in chat_service.replicas_for(conversation_id, rasa_urls):
         try:
             return await chat_service.send_to_rasa(

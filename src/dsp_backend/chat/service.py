@@ -89,7 +89,9 @@ class RasaUnavailable(Exception):
 
 
 class RasaUnreachable(RasaUnavailable):
-    """No connection was made: the message never arrived, so another replica may take it."""
+    """The replica is gone (no connection, or its connection dropped with no answer), so another
+    replica may take the message: as if the person sent it again. A replica that is only slow
+    (a timeout) is not: it may still be working on the turn."""
 
 
 # The questions whose buttons may be chosen together: the criteria are ticked as a list, and a
@@ -145,7 +147,9 @@ async def send_to_rasa(
             json={"sender": conversation_id, "message": message},
         )
         response.raise_for_status()
-    except httpx.ConnectError as error:
+    except httpx.TimeoutException as error:
+        raise RasaUnavailable(type(error).__name__) from error
+    except httpx.TransportError as error:
         raise RasaUnreachable(type(error).__name__) from error
     except httpx.HTTPError as error:
         raise RasaUnavailable(type(error).__name__) from error
