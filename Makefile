@@ -113,9 +113,7 @@ run-scaled: setup
 	@$(BACKEND)/dsp-backend create-database --url "$(DSP_SCALED_DATABASE_URL)"
 	@DATABASE_URL="$(DSP_SCALED_DATABASE_URL)" $(BACKEND)/dsp-backend migrate
 	@DATABASE_URL="$(DSP_SCALED_DATABASE_URL)" DSP_RASA_REPLICAS=$${DSP_RASA_REPLICAS:-2} \
-		DSP_SERVICE_WORKERS=$${DSP_SERVICE_WORKERS:-2} \
-		DSP_LOCK_STORE_URL=$${DSP_LOCK_STORE_URL:-redis://127.0.0.1:6379/0} \
-		$(BACKEND)/python scripts/stack.py
+		DSP_SERVICE_WORKERS=$${DSP_SERVICE_WORKERS:-2} $(BACKEND)/python scripts/stack.py
 
 # ---- tests ----------------------------------------------------------------------------------------
 

@@ -110,6 +110,16 @@ class Stack:
         url = f"{self.url}/api/v1/referrals/pending/{reference}/accept"
         httpx.post(url, headers=headers, timeout=30).raise_for_status()
 
+    @staticmethod
+    def pid_listening_on(port: int) -> int:
+        """The process listening on a local port (to kill a tier, as a crash would)."""
+        lines = subprocess.run(
+            ["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True, check=True
+        ).stdout
+        found = re.search(r"pid=(\d+)", lines)
+        assert found, f"nothing listens on {port}: {lines}"
+        return int(found[1])
+
     def token(self, role: str) -> str:
         result = subprocess.run(
             [str(ROOT / ".venv/backend/bin/dsp-backend"), "token", "create", "--role", role],

@@ -2,7 +2,6 @@
 a referral is started again by the stack runner, and the conversation carries on where it was
 (Rasa's SQL tracker store); readiness says what is down meanwhile."""
 
-import re
 import signal
 import subprocess
 import time
@@ -13,15 +12,6 @@ import pytest
 
 # Not imported from tests.e2e (textstat installs a top-level `tests` package in the backend env).
 Stack = Any
-
-
-def pid_listening_on(port: int) -> int:
-    lines = subprocess.run(
-        ["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True, check=True
-    ).stdout
-    found = re.search(r"pid=(\d+)", lines)
-    assert found, f"nothing listens on {port}: {lines}"
-    return int(found[1])
 
 
 def ask(chat: httpx.Client, message: str) -> dict[str, Any]:
@@ -36,7 +26,7 @@ def test_rasa_killed_and_restarted_the_conversation_carries_on(stack: Stack) -> 
         ask(chat, "Hi, I'm a community nurse and want to refer a 12 year old in Leicester")
         assert ask(chat, "autism")["asking"] == "diagnosis_confirmed"
         port = int(stack.env["DSP_RASA_PORT"])
-        pid = pid_listening_on(port)
+        pid = stack.pid_listening_on(port)
         subprocess.run(["kill", f"-{signal.SIGKILL.value}", str(pid)], check=True)
         deadline = time.monotonic() + 240
         down_seen = False
@@ -49,7 +39,7 @@ def test_rasa_killed_and_restarted_the_conversation_carries_on(stack: Stack) -> 
                 break
             time.sleep(2)
         assert down_seen and ready.status_code == 200, ready.text
-        assert pid_listening_on(port) != pid
+        assert stack.pid_listening_on(port) != pid
         # The same conversation, the same question: nothing was lost.
         reply = ask(chat, "yes, diagnosis letter from the paediatrician")
         assert reply["asking"] == "current_situation", reply

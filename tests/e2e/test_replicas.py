@@ -3,7 +3,6 @@ Redis lock store. Either one killed in the middle of conversations, every conver
 on at once on the other, where it was, and again when the stack has started it again: no turn
 is lost or taken twice."""
 
-import re
 import signal
 import subprocess
 import time
@@ -21,15 +20,6 @@ ANSWERS = [
     ("autism", "diagnosis_confirmed"),
     ("yes, diagnosis letter from the paediatrician", "current_situation"),
 ]
-
-
-def pid_listening_on(port: int) -> int:
-    lines = subprocess.run(
-        ["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True, check=True
-    ).stdout
-    found = re.search(r"pid=(\d+)", lines)
-    assert found, f"nothing listens on {port}: {lines}"
-    return int(found[1])
 
 
 def answers(port: int) -> bool:
@@ -62,7 +52,7 @@ def test_a_replica_killed_mid_conversation_loses_no_turn(scaled_stack: Stack) ->
             assert ask(chat, OPENING)["asking"] == "diagnosis"
         sent = 1
         for victim, (answer, next_question) in zip(ports, ANSWERS, strict=True):
-            pid = pid_listening_on(victim)
+            pid = scaled_stack.pid_listening_on(victim)
             subprocess.run(["kill", f"-{signal.SIGKILL.value}", str(pid)], check=True)
             # The other replica takes every conversation's next turn at once, where it was.
             for chat in chats:
@@ -73,7 +63,7 @@ def test_a_replica_killed_mid_conversation_loses_no_turn(scaled_stack: Stack) ->
             while not answers(victim) and time.monotonic() < deadline:
                 time.sleep(2)
             assert answers(victim), f"the replica on {victim} was not started again"
-            assert pid_listening_on(victim) != pid
+            assert scaled_stack.pid_listening_on(victim) != pid
         # Each conversation holds every turn it was sent, once.
         for chat in chats:
             assert user_turns(chat) == sent
