@@ -35,11 +35,37 @@ def easy_read_compliance() -> dict[str, Any]:
     return {"answers": answers, "passing": answers - len(failing), "failing": failing}
 
 
-def markdown(report: dict[str, Any]) -> str:
-    q, c, e = report["questions"], report["crisis"], report["easy_read"]
+CRISIS_LISTS = (
+    ("Crisis messages missed", "missed"),
+    ("False alarms", "false_alarms"),
+    ("Referral answers interrupted by the emergency answer", "referral_interrupted"),
+    ("Danger now in a referral answer, not warned", "referral_unwarned"),
+)
 
-    def mark(ok: bool) -> str:
-        return "met" if ok else "**missed**"
+
+def _mark(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def crisis_rows(c: dict[str, Any], gates: dict[str, float]) -> list[str]:
+    """The table rows of one held-out crisis set."""
+    name = f"`{c['set']}`"
+    return [
+        f"| Crisis recall, {name} ({c['crisis_messages']} messages) | {c['recall']:.1%} | 100% "
+        f"({_mark(c['recall'] >= 1.0)}; `make test` fails under {gates['crisis_recall']:.0%}) |",
+        f"| Crisis false alarms, {name} ({c['look_alikes']} look-alikes) | "
+        f"{c['false_alarm_rate']:.1%} | ≤ {TARGET_FALSE_ALARMS:.0%} "
+        f"({_mark(c['false_alarm_rate'] <= TARGET_FALSE_ALARMS)}) |",
+        f"| Referral answers recorded without the emergency answer, {name} "
+        f"({c['referral_record_only']}) | "
+        f"{c['referral_record_only'] - len(c['referral_interrupted'])} | all |",
+        f"| Danger now in a referral answer warned, {name} ({c['referral_danger_now']}) | "
+        f"{c['referral_danger_now_recall']:.1%} | 100% |",
+    ]
+
+
+def markdown(report: dict[str, Any]) -> str:
+    q, e = report["questions"], report["easy_read"]
 
     lines = [
         "# Held-out evaluation",
@@ -52,41 +78,30 @@ def markdown(report: dict[str, Any]) -> str:
         "| --- | --- | --- |",
         f"| Answer accuracy, top 1 ({q['heldout_paraphrases']} paraphrases of "
         f"{q['heldout_questions']} questions) | {q['answer_accuracy']:.1%} | "
-        f"≥ {TARGET_ACCURACY:.0%} ({mark(q['answer_accuracy'] >= TARGET_ACCURACY)}; "
+        f"≥ {TARGET_ACCURACY:.0%} ({_mark(q['answer_accuracy'] >= TARGET_ACCURACY)}; "
         f"`make test` fails under {report['gates']['answer_accuracy']:.0%}) |",
         f'| Right question offered when unsure ("Did you mean") | +{q["offered_when_unsure"]:.1%}'
         f" (answered or offered {q['answered_or_offered']:.1%}) | |",
-        f"| Crisis recall ({c['crisis_messages']} messages) | {c['recall']:.1%} | 100% "
-        f"({mark(c['recall'] >= 1.0)}; `make test` fails under {report['gates']['crisis_recall']:.0%}) |",
-        f"| Crisis false alarms ({c['look_alikes']} look-alikes) | {c['false_alarm_rate']:.1%} | "
-        f"≤ {TARGET_FALSE_ALARMS:.0%} ({mark(c['false_alarm_rate'] <= TARGET_FALSE_ALARMS)}) |",
-        f"| Referral answers recorded without the emergency answer "
-        f"({c['referral_record_only']}) | "
-        f"{c['referral_record_only'] - len(c['referral_interrupted'])} | all |",
-        f"| Danger now in a referral answer warned ({c['referral_danger_now']}) | "
-        f"{c['referral_danger_now_recall']:.1%} | 100% |",
+        *(row for c in report["crisis"] for row in crisis_rows(c, report["gates"])),
         f"| Family answers passing the easy-read checks ({e['answers']} topic × variant) | "
         f"{e['passing']} | all |",
         "",
         f"The bank has {q['bank_questions']} questions.",
         "",
-        "Only the crisis rules raise the alarm. The classifier's own alarm from 0.9, tried after",
-        "the first measurement on this set, lifted recall to 92.1% with 5.8% false alarms; it was",
-        "turned off again because its false alarms varied over every limit from one training to",
-        "the next.",
+        "The crisis net raises the alarm when its rules match or its own classifier (TF-IDF",
+        "logistic regression over the crisis examples and development sets) gives 0.8 or more;",
+        "0.8 was chosen on the first set before the second was written. The intent classifier's",
+        "`crisis` alone does not raise it: from 0.9 it gave 5.8% false alarms on the first set,",
+        "varying from one training to the next.",
         "",
         "## Confusions (expected → what the assistant did)",
         "",
     ]
     lines += [f"- {x['expected']} → {x['got']}: {x['count']}" for x in q["confusion"]] or ["none"]
-    lines += ["", "## Crisis messages missed", ""]
-    lines += [f"- {t}" for t in c["missed"]] or ["none"]
-    lines += ["", "## False alarms", ""]
-    lines += [f"- {t}" for t in c["false_alarms"]] or ["none"]
-    lines += ["", "## Referral answers interrupted by the emergency answer", ""]
-    lines += [f"- {t}" for t in c["referral_interrupted"]] or ["none"]
-    lines += ["", "## Danger now in a referral answer, not warned", ""]
-    lines += [f"- {t}" for t in c["referral_unwarned"]] or ["none"]
+    for c in report["crisis"]:
+        for title, key in CRISIS_LISTS:
+            lines += ["", f"## {title} ({c['set']})", ""]
+            lines += [f"- {t}" for t in c[key]] or ["none"]
     lines += ["", "## Easy-read problems", ""]
     lines += [f"- {f['topic']} ({f['variant']}): {'; '.join(f['problems'])}" for f in e["failing"]]
     if not e["failing"]:

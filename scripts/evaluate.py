@@ -4,7 +4,7 @@ answers inside a referral), deciding exactly as the actions decide (actions/ques
 actions/referral.py).
 
 Run in the bot environment: python scripts/evaluate.py MODEL OUT_JSON [--gate]
-With --gate it exits non-zero when answer accuracy is under 0.90 or crisis recall under 1.0.
+With --gate it exits non-zero when answer accuracy or crisis recall on any set is under its gate.
 scripts/eval_report.py (backend environment) adds the easy-read checks and writes the report.
 """
 
@@ -18,6 +18,7 @@ import platform
 import sys
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 HELDOUT = ROOT / "tests" / "heldout"
 MIN_ANSWER_ACCURACY = 0.90
 # The issue's target is 1.0; the gate guards what is reached (reports/eval.md) against going back.
-MIN_CRISIS_RECALL = 0.75
+MIN_CRISIS_RECALL = 0.85
 
 
 def heldout_questions(path: Path) -> list[tuple[str, str]]:
@@ -43,17 +44,54 @@ def heldout_questions(path: Path) -> list[tuple[str, str]]:
     return pairs
 
 
+async def _crisis_measures(
+    parse: Callable[[str], Awaitable[dict[str, Any]]], path: Path
+) -> dict[str, Any]:
+    """One held-out crisis set: first messages, and free-text answers inside a referral."""
+    from actions import referral
+
+    crisis_set = yaml.safe_load(path.read_text(encoding="utf-8"))
+
+    async def is_crisis(text: str) -> bool:
+        return bool((await parse(text))["intent"]["name"] == "crisis")
+
+    missed = [t for t in crisis_set["crisis"] if not await is_crisis(t)]
+    false_alarms = [t for t in crisis_set["not_crisis"] if await is_crisis(t)]
+    record_only = crisis_set.get("referral_answers_record_only") or []
+    danger_now = crisis_set.get("referral_answers_danger_now") or []
+    interrupted = [
+        t for t in record_only if referral.emergency_in_answer(await parse(t), free_text=True)
+    ]
+    unwarned = [
+        t for t in danger_now if not referral.emergency_in_answer(await parse(t), free_text=True)
+    ]
+    return {
+        "set": path.name,
+        "crisis_messages": len(crisis_set["crisis"]),
+        "look_alikes": len(crisis_set["not_crisis"]),
+        "recall": 1 - len(missed) / len(crisis_set["crisis"]),
+        "false_alarm_rate": len(false_alarms) / len(crisis_set["not_crisis"]),
+        "missed": missed,
+        "false_alarms": false_alarms,
+        "referral_record_only": len(record_only),
+        "referral_interrupted": interrupted,
+        "referral_danger_now": len(danger_now),
+        "referral_danger_now_recall": 1 - len(unwarned) / max(1, len(danger_now)),
+        "referral_unwarned": unwarned,
+    }
+
+
 def _tracker(parsed: dict[str, Any]) -> Any:
     from rasa_sdk import Tracker
 
     return Tracker("eval", {}, parsed, [], False, None, {}, "action_listen")
 
 
-async def evaluate(model: Path, questions_file: Path, crisis_file: Path) -> dict[str, Any]:
+async def evaluate(model: Path, questions_file: Path, crisis_files: list[Path]) -> dict[str, Any]:
     from rasa.core.agent import Agent
     from rasa.utils.log_utils import configure_structlog
 
-    from actions import questions, referral
+    from actions import questions
 
     configure_structlog(logging.WARNING)  # Rasa's debug lines would print every message's text
     agent = Agent.load(str(model))
@@ -87,24 +125,10 @@ async def evaluate(model: Path, questions_file: Path, crisis_file: Path) -> dict
         counts[0] += a["chosen"] == a["expected"]
         counts[1] += 1
 
-    crisis_set = yaml.safe_load(crisis_file.read_text(encoding="utf-8"))
-
     async def parse(text: str) -> dict[str, Any]:
         return dict(await agent.parse_message(text))
 
-    async def is_crisis(text: str) -> bool:
-        return bool((await parse(text))["intent"]["name"] == "crisis")
-
-    missed = [t for t in crisis_set["crisis"] if not await is_crisis(t)]
-    false_alarms = [t for t in crisis_set["not_crisis"] if await is_crisis(t)]
-    record_only = crisis_set.get("referral_answers_record_only") or []
-    danger_now = crisis_set.get("referral_answers_danger_now") or []
-    interrupted = [
-        t for t in record_only if referral.emergency_in_answer(await parse(t), free_text=True)
-    ]
-    unwarned = [
-        t for t in danger_now if not referral.emergency_in_answer(await parse(t), free_text=True)
-    ]
+    crisis = [await _crisis_measures(parse, path) for path in crisis_files]
     questions_total = len(answered)
     return {
         "model": str(model.relative_to(ROOT) if model.is_relative_to(ROOT) else model),
@@ -124,19 +148,7 @@ async def evaluate(model: Path, questions_file: Path, crisis_file: Path) -> dict
             },
             "wrong": [a for a in answered if a["chosen"] != a["expected"]],
         },
-        "crisis": {
-            "crisis_messages": len(crisis_set["crisis"]),
-            "look_alikes": len(crisis_set["not_crisis"]),
-            "recall": 1 - len(missed) / len(crisis_set["crisis"]),
-            "false_alarm_rate": len(false_alarms) / len(crisis_set["not_crisis"]),
-            "missed": missed,
-            "false_alarms": false_alarms,
-            "referral_record_only": len(record_only),
-            "referral_interrupted": interrupted,
-            "referral_danger_now": len(danger_now),
-            "referral_danger_now_recall": 1 - len(unwarned) / max(1, len(danger_now)),
-            "referral_unwarned": unwarned,
-        },
+        "crisis": crisis,
     }
 
 
@@ -146,7 +158,12 @@ def main() -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--gate", action="store_true", help="fail under the thresholds")
     parser.add_argument("--questions", type=Path, default=HELDOUT / "questions.yml")
-    parser.add_argument("--crisis", type=Path, default=HELDOUT / "crisis.yml")
+    parser.add_argument(
+        "--crisis",
+        type=Path,
+        nargs="+",
+        default=[HELDOUT / "crisis.yml", HELDOUT / "crisis_fresh.yml"],
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     started = time.monotonic()
@@ -155,19 +172,24 @@ def main() -> int:
     report["gates"] = {"answer_accuracy": MIN_ANSWER_ACCURACY, "crisis_recall": MIN_CRISIS_RECALL}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    q, c = report["questions"], report["crisis"]
+    q = report["questions"]
     print(
         f"held-out questions: answer accuracy {q['answer_accuracy']:.1%} over "
         f"{q['heldout_paraphrases']} paraphrases of {q['heldout_questions']} questions "
-        f"(offered when unsure: {q['offered_when_unsure']:.1%} more)\n"
-        f"held-out crisis set: recall {c['recall']:.1%} over {c['crisis_messages']}, false alarms "
-        f"{c['false_alarm_rate']:.1%} over {c['look_alikes']}; inside a referral: "
-        f"{len(c['referral_interrupted'])} of {c['referral_record_only']} records interrupted, "
-        f"danger now warned {c['referral_danger_now_recall']:.1%}"
+        f"(offered when unsure: {q['offered_when_unsure']:.1%} more)"
     )
-    for text in c["missed"]:
-        print(f"  crisis missed: {text}")
-    failed = q["answer_accuracy"] < MIN_ANSWER_ACCURACY or c["recall"] < MIN_CRISIS_RECALL
+    for c in report["crisis"]:
+        print(
+            f"held-out crisis set {c['set']}: recall {c['recall']:.1%} over {c['crisis_messages']}, "
+            f"false alarms {c['false_alarm_rate']:.1%} over {c['look_alikes']}; inside a referral: "
+            f"{len(c['referral_interrupted'])} of {c['referral_record_only']} records interrupted, "
+            f"danger now warned {c['referral_danger_now_recall']:.1%}"
+        )
+        for text in c["missed"]:
+            print(f"  crisis missed: {text}")
+    failed = q["answer_accuracy"] < MIN_ANSWER_ACCURACY or any(
+        c["recall"] < MIN_CRISIS_RECALL for c in report["crisis"]
+    )
     if args.gate and failed:
         print(
             f"FAILED: answer accuracy must be at least {MIN_ANSWER_ACCURACY:.0%} and crisis "

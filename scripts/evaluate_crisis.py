@@ -1,5 +1,5 @@
 """Measures the crisis safety net as the assistant runs it: the trained model, whose pipeline has
-the classifier and the rule-based detector side by side, over the held-out set tests/bot/crisis_set.yml.
+the classifier and the rule-based detector side by side, over its older evaluation set data/crisis/crisis_set.yml (now also taught to the crisis classifier).
 
 Writes results/crisis.json and exits non-zero unless recall is 100% and false alarms at most 5%.
 Run in the bot environment: python scripts/evaluate_crisis.py [MODEL] (default models/dsp.tar.gz).
@@ -23,7 +23,7 @@ async def evaluate(model: Path) -> dict[str, object]:
 
     configure_structlog(logging.WARNING)  # Rasa's debug lines would print every message's text
     agent = Agent.load(str(model))
-    test_set = yaml.safe_load((ROOT / "tests/bot/crisis_set.yml").read_text(encoding="utf-8"))
+    test_set = yaml.safe_load((ROOT / "data/crisis/crisis_set.yml").read_text(encoding="utf-8"))
 
     async def flagged(text: str) -> bool:
         parsed = await agent.parse_message(text)

@@ -6,13 +6,10 @@ parse data. actions/questions.py reads it beside the ResponseSelector's ranking:
 on different messages, and together they choose more often right than either alone (measured on
 the development sets, tests/bot/questions_dev*.yml). The same ranking gives the nearest questions
 for "Did you mean ...?" when neither is sure.
-
-Persisted as plain arrays (vocabularies, IDF weights, coefficients), never as pickles.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -23,19 +20,11 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT_RESPONSE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+
+from bot.components.text_classifier import TextClassifier
 
 BANK_RANKING = "bank_ranking"
-_ANALYZERS: dict[str, dict[str, Any]] = {
-    "char": {"analyzer": "char_wb", "ngram_range": (2, 5)},
-    "word": {"analyzer": "word", "ngram_range": (1, 2), "token_pattern": r"(?u)\b\w+\b"},
-}
-
-
-def _vectorizer(kind: str, **fitted: Any) -> TfidfVectorizer:
-    return TfidfVectorizer(sublinear_tf=True, lowercase=True, **_ANALYZERS[kind], **fitted)
+_FILE = "bank_ranker"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -51,13 +40,11 @@ class BankRanker(GraphComponent):
         config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        vectorizers: dict[str, TfidfVectorizer] | None = None,
-        classifier: LogisticRegression | None = None,
+        classifier: TextClassifier | None = None,
     ) -> None:
         self._config = config
         self._storage = model_storage
         self._resource = resource
-        self._vectorizers = vectorizers or {}
         self._classifier = classifier
 
     @classmethod
@@ -70,9 +57,6 @@ class BankRanker(GraphComponent):
     ) -> BankRanker:
         return cls(config, model_storage, resource)
 
-    def _features(self, texts: list[str]) -> sparse.csr_matrix:
-        return sparse.hstack([v.transform(texts) for v in self._vectorizers.values()]).tocsr()
-
     def train(self, training_data: TrainingData) -> Resource:
         prefix = f"{self._config['retrieval_intent']}/"
         pairs = [
@@ -82,26 +66,12 @@ class BankRanker(GraphComponent):
         ]
         if len({label for _, label in pairs}) < 2:
             return self._resource
-        texts = [text for text, _ in pairs]
-        self._vectorizers = {kind: _vectorizer(kind).fit(texts) for kind in _ANALYZERS}
-        self._classifier = LogisticRegression(C=float(self._config["C"]), max_iter=3000)
-        self._classifier.fit(self._features(texts), [label for _, label in pairs])
-        self.persist()
-        return self._resource
-
-    def persist(self) -> None:
-        if self._classifier is None:
-            return
+        self._classifier = TextClassifier.fit(
+            [text for text, _ in pairs], [label for _, label in pairs], C=float(self._config["C"])
+        )
         with self._storage.write_to(self._resource) as directory:
-            arrays = {f"{k}_idf": v.idf_ for k, v in self._vectorizers.items()}
-            arrays |= {"coef": self._classifier.coef_, "intercept": self._classifier.intercept_}
-            np.savez(directory / "bank_ranker.npz", **arrays)
-            vocabularies = {
-                k: {term: int(i) for term, i in v.vocabulary_.items()}
-                for k, v in self._vectorizers.items()
-            }
-            meta = {"classes": [str(c) for c in self._classifier.classes_], "vocab": vocabularies}
-            (directory / "bank_ranker.json").write_text(json.dumps(meta), encoding="utf-8")
+            self._classifier.save(directory, _FILE)
+        return self._resource
 
     @classmethod
     def load(
@@ -114,20 +84,10 @@ class BankRanker(GraphComponent):
     ) -> BankRanker:
         try:
             with model_storage.read_from(resource) as directory:
-                arrays = np.load(directory / "bank_ranker.npz")
-                meta = json.loads((directory / "bank_ranker.json").read_text(encoding="utf-8"))
-                vectorizers = {}
-                for kind in _ANALYZERS:
-                    vectorizer = _vectorizer(kind, vocabulary=meta["vocab"][kind])
-                    vectorizer.idf_ = arrays[f"{kind}_idf"]
-                    vectorizers[kind] = vectorizer
-                classifier = LogisticRegression()
-                classifier.coef_ = arrays["coef"]
-                classifier.intercept_ = arrays["intercept"]
-                classifier.classes_ = np.array(meta["classes"])
+                classifier = TextClassifier.load(directory, _FILE)
         except ValueError:  # nothing was persisted: no bank questions to rank
             return cls(config, model_storage, resource)
-        return cls(config, model_storage, resource, vectorizers, classifier)
+        return cls(config, model_storage, resource, classifier)
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self._classifier is None:
@@ -136,12 +96,10 @@ class BankRanker(GraphComponent):
             text = message.get(TEXT)
             if not text:
                 continue
-            probabilities = self._classifier.predict_proba(self._features([str(text)]))[0]
+            probabilities = self._classifier.probabilities(str(text))
+            classes = self._classifier.classes
             best = np.argsort(probabilities)[::-1][: int(self._config["ranking_length"])]
-            ranking = [
-                {"id": str(self._classifier.classes_[i]), "confidence": float(probabilities[i])}
-                for i in best
-            ]
+            ranking = [{"id": classes[i], "confidence": float(probabilities[i])} for i in best]
             message.set(BANK_RANKING, ranking, add_to_output=True)
         return messages
 

@@ -16,14 +16,20 @@ from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.components.crisis import PATTERNS_FILE, CrisisRules, detect, edit_distance
-from bot.components.crisis_detector import CRISIS_INTENT, CRISIS_KEY, CrisisDetector
+from bot.components.crisis_detector import (
+    CLASSIFIER_KEY,
+    CRISIS_INTENT,
+    CRISIS_KEY,
+    CrisisDetector,
+)
 
-HERE = Path(__file__).parent
+CRISIS_SETS = Path(__file__).resolve().parents[2] / "data" / "crisis"
 # crisis_set.yml: the older evaluation set; crisis_dev.yml: the set the patterns are tuned on.
 SETS = {
-    name: yaml.safe_load((HERE / f"{name}.yml").read_text("utf-8"))
+    name: yaml.safe_load((CRISIS_SETS / f"{name}.yml").read_text("utf-8"))
     for name in ("crisis_set", "crisis_dev")
 }
 MIN_SIZE = {"crisis_set": 70, "crisis_dev": 150}
@@ -333,18 +339,90 @@ def test_by_default_even_a_sure_classifier_alone_does_not_raise_the_alarm(
     assert [e["name"] for e in processed.get(INTENT_RANKING_KEY)] == ["faq", "crisis"]
 
 
-def test_a_floor_lets_a_sure_classifier_alone_raise_the_alarm(tmp_path: Path) -> None:
-    detector = CrisisDetector.create(
-        {**CrisisDetector.get_default_config(), "classifier_min_confidence": 0.8},
-        LocalModelStorage(tmp_path),
-        Resource("crisis_detector"),
-        ExecutionContext(GraphSchema({}), "test"),
+def _trained_detector(tmp_path: Path, floor: float | None) -> CrisisDetector:
+    crisis = [
+        "i want to be a ghost for good",
+        "i want to turn into a ghost forever and not come back",
+        "he wants to be a ghost for ever",
+        "she keeps saying she will become a ghost for good",
+        "a ghost forever, that is what i want to be",
+        "i am going to be a ghost for good",
+    ]
+    calm = [
+        "what is a mam",
+        "who comes to the meeting",
+        "my son likes trains",
+        "she is doing well at school",
+        "can i bring my mum to the meeting",
+        "how do i refer someone",
+        "we dressed up as a ghost for halloween",
+        "hello",
+    ]
+    training = TrainingData(
+        training_examples=[
+            *(Message(data={TEXT: t, INTENT: CRISIS_INTENT}) for t in crisis),
+            *(Message(data={TEXT: t, INTENT: "other"}) for t in calm),
+        ]
     )
-    sure = _classified("everything feels hopeless tonight", [("crisis", 0.8), ("greet", 0.1)])
-    unsure = _classified("my son killed it at the match", [("crisis", 0.55), ("chitchat", 0.3)])
-    [kept, demoted] = detector.process([sure, unsure])
-    assert kept.get(INTENT) == {"name": "crisis", "confidence": 0.8}
-    assert demoted.get(INTENT) == {"name": "chitchat", "confidence": 0.3}
+    config = {**CrisisDetector.get_default_config(), "classifier_min_confidence": floor}
+    storage, resource = LocalModelStorage(tmp_path), Resource("crisis_detector")
+    context = ExecutionContext(GraphSchema({}), "test")
+    CrisisDetector.create(config, storage, resource, context).train(training)
+    return CrisisDetector.load(config, storage, resource, context)
+
+
+def test_the_crisis_classifier_catches_what_the_rules_were_not_written_for(tmp_path: Path) -> None:
+    text = "honestly i just want to turn into a ghost for good"
+    assert detect(text) is None
+    detector = _trained_detector(tmp_path, floor=0.5)
+    sure = _classified(text, [("greet", 0.6), ("crisis", 0.2)])
+    calm = _classified("can i bring my nan to the meeting", [("crisis", 0.7), ("faq", 0.2)])
+    [raised, demoted] = detector.process([sure, calm])
+    assert raised.get(INTENT)["name"] == CRISIS_INTENT
+    assert 0.5 <= raised.get(INTENT)["confidence"] < 1.0
+    assert [e["name"] for e in raised.get(INTENT_RANKING_KEY)] == ["crisis", "greet"]
+    assert raised.get(CLASSIFIER_KEY) == round(raised.get(INTENT)["confidence"], 3)
+    assert raised.get(CRISIS_KEY) is None  # the rules did not fire: answers in a form can tell
+    # The intent classifier's own `crisis` that neither check confirms gives way.
+    assert demoted.get(INTENT) == {"name": "faq", "confidence": 0.2}
+
+
+def test_without_a_floor_the_crisis_classifier_stays_silent(tmp_path: Path) -> None:
+    detector = _trained_detector(tmp_path, floor=None)
+    [message] = detector.process(
+        [_classified("i just want to be a ghost for good", [("greet", 0.6)])]
+    )
+    assert message.get(INTENT) == {"name": "greet", "confidence": 0.6}
+
+
+def test_the_crisis_classifier_learns_the_example_files_too(tmp_path: Path) -> None:
+    examples = tmp_path / "examples.yml"
+    examples.write_text(
+        yaml.safe_dump(
+            {
+                "crisis": [
+                    "grandad is grey and will not wake up",
+                    "mum is grey and cold, no waking",
+                ],
+                "not_crisis": ["grey skies today", "we woke up early", "mum likes the colour grey"],
+            }
+        ),
+        "utf-8",
+    )
+    config = {
+        **CrisisDetector.get_default_config(),
+        "classifier_min_confidence": 0.5,
+        "examples": [str(examples)],
+    }
+    storage, resource = LocalModelStorage(tmp_path), Resource("crisis_detector")
+    context = ExecutionContext(GraphSchema({}), "test")
+    training = TrainingData(training_examples=[Message(data={TEXT: "hello", INTENT: "greet"})])
+    CrisisDetector.create(config, storage, resource, context).train(training)
+    detector = CrisisDetector.load(config, storage, resource, context)
+    text = "dad is grey and cold, no waking him"
+    assert detect(text) is None
+    [message] = detector.process([_classified(text, [("greet", 0.9)])])
+    assert message.get(INTENT)["name"] == CRISIS_INTENT
 
 
 def test_a_message_without_text_is_passed_over(component: CrisisDetector) -> None:

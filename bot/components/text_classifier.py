@@ -1,0 +1,85 @@
+"""A logistic regression over TF-IDF word and character n-grams (scikit-learn), shared by the
+bank's second opinion (bank_ranker.py) and the crisis net's classifier (crisis_detector.py).
+
+Persisted as plain arrays (vocabularies, IDF weights, coefficients), never as pickles.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+_ANALYZERS: dict[str, dict[str, Any]] = {
+    # Character n-grams carry typos ("sucidal", "meetin"); words carry the rest.
+    "char": {"analyzer": "char_wb", "ngram_range": (2, 5)},
+    "word": {"analyzer": "word", "ngram_range": (1, 2), "token_pattern": r"(?u)\b\w+\b"},
+}
+
+
+def _vectorizer(kind: str, **fitted: Any) -> TfidfVectorizer:
+    return TfidfVectorizer(sublinear_tf=True, lowercase=True, **_ANALYZERS[kind], **fitted)
+
+
+class TextClassifier:
+    """Fitted on labelled texts; `probabilities` gives each class's probability for one text."""
+
+    def __init__(
+        self, vectorizers: dict[str, TfidfVectorizer], classifier: LogisticRegression
+    ) -> None:
+        self._vectorizers = vectorizers
+        self._classifier = classifier
+
+    @property
+    def classes(self) -> list[str]:
+        return [str(c) for c in self._classifier.classes_]
+
+    @classmethod
+    def fit(
+        cls, texts: list[str], labels: list[str], *, C: float, balanced: bool = False
+    ) -> TextClassifier:
+        vectorizers = {kind: _vectorizer(kind).fit(texts) for kind in _ANALYZERS}
+        classifier = LogisticRegression(
+            C=C, max_iter=3000, class_weight="balanced" if balanced else None
+        )
+        fitted = cls(vectorizers, classifier)
+        classifier.fit(fitted._features(texts), labels)
+        return fitted
+
+    def _features(self, texts: list[str]) -> sparse.csr_matrix:
+        return sparse.hstack([v.transform(texts) for v in self._vectorizers.values()]).tocsr()
+
+    def probabilities(self, text: str) -> np.ndarray:
+        """One probability per class, in the order of `classes`."""
+        return np.asarray(self._classifier.predict_proba(self._features([text]))[0])
+
+    def save(self, directory: Path, name: str) -> None:
+        arrays = {f"{k}_idf": v.idf_ for k, v in self._vectorizers.items()}
+        arrays |= {"coef": self._classifier.coef_, "intercept": self._classifier.intercept_}
+        np.savez(directory / f"{name}.npz", **arrays)
+        vocabularies = {
+            k: {term: int(i) for term, i in v.vocabulary_.items()}
+            for k, v in self._vectorizers.items()
+        }
+        meta = {"classes": self.classes, "vocab": vocabularies}
+        (directory / f"{name}.json").write_text(json.dumps(meta), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path, name: str) -> TextClassifier:
+        arrays = np.load(directory / f"{name}.npz")
+        meta = json.loads((directory / f"{name}.json").read_text(encoding="utf-8"))
+        vectorizers = {}
+        for kind in _ANALYZERS:
+            vectorizer = _vectorizer(kind, vocabulary=meta["vocab"][kind])
+            vectorizer.idf_ = arrays[f"{kind}_idf"]
+            vectorizers[kind] = vectorizer
+        classifier = LogisticRegression()
+        classifier.coef_ = arrays["coef"]
+        classifier.intercept_ = arrays["intercept"]
+        classifier.classes_ = np.array(meta["classes"])
+        return cls(vectorizers, classifier)
