@@ -26,6 +26,12 @@ def _vectorizer(kind: str, **fitted: Any) -> TfidfVectorizer:
     return TfidfVectorizer(sublinear_tf=True, lowercase=True, **_ANALYZERS[kind], **fitted)
 
 
+def _for_products(coef: np.ndarray) -> np.ndarray:
+    """The coefficients in column-major order: scikit-learn multiplies a message by their
+    transpose, which scipy would otherwise copy whole (classes x n-grams) for every message."""
+    return np.asfortranarray(coef)
+
+
 class TextClassifier:
     """Fitted on labelled texts; `probabilities` gives each class's probability for one text."""
 
@@ -49,6 +55,7 @@ class TextClassifier:
         )
         fitted = cls(vectorizers, classifier)
         classifier.fit(fitted._features(texts), labels)
+        classifier.coef_ = _for_products(classifier.coef_)
         return fitted
 
     def _features(self, texts: list[str]) -> sparse.csr_matrix:
@@ -79,7 +86,7 @@ class TextClassifier:
             vectorizer.idf_ = arrays[f"{kind}_idf"]
             vectorizers[kind] = vectorizer
         classifier = LogisticRegression()
-        classifier.coef_ = arrays["coef"]
+        classifier.coef_ = _for_products(arrays["coef"])
         classifier.intercept_ = arrays["intercept"]
         classifier.classes_ = np.array(meta["classes"])
         return cls(vectorizers, classifier)
