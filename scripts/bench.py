@@ -61,6 +61,7 @@ from bench_system import (  # noqa: E402
     ROOT,
     CpuWatch,
     Processes,
+    cpu_seconds,
     free_port,
     machine,
     memory,
@@ -216,13 +217,20 @@ async def run_level(target: Target, n: int, messages: int, seconds: float) -> di
     }
 
 
-async def run_levels(name: str, target: Target, sizes: Sizes) -> dict[str, Any]:
+async def run_levels(name: str, target: Target, sizes: Sizes, pid: int) -> dict[str, Any]:
+    """Each load level in turn, with the CPU each process under `pid` used during it (percent
+    of one core)."""
     levels: dict[str, Any] = {}
     for n in sizes.levels:
         say(f"{SCENARIOS[name]}: N={n} ...")
-        watch = CpuWatch()
+        watch, before, began = CpuWatch(), cpu_seconds(pid), time.monotonic()
         level = await run_level(target, n, sizes.messages[n], sizes.seconds[n])
         level["other_cpu_percent"] = watch.others_percent()
+        elapsed = time.monotonic() - began
+        level["cpu_percent_of_a_core"] = {
+            process: round((seconds - before.get(process, 0.0)) / elapsed * 100, 1)
+            for process, seconds in cpu_seconds(pid).items()
+        }
         levels[str(n)] = level
         say(
             f"{SCENARIOS[name]}: N={n}: {level['messages']} messages, "
@@ -321,7 +329,7 @@ async def stock_phase(result: dict[str, Any], sizes: Sizes, retrain: bool) -> No
         raise RuntimeError(f"the stock bot did not start: {error}") from None
     others = result["other_cpu_percent"]["stock start"] = watch.others_percent()
     say(f"stock bot: ready in {result['ready_seconds']['stock']:.1f} s" + busy_note(others))
-    result["load"]["stock"] = await run_levels("stock", target, sizes)
+    result["load"]["stock"] = await run_levels("stock", target, sizes, process.pid)
     result["memory"]["stock"] = memory(process.pid)
     PROCESSES.stop(process)
 
@@ -385,7 +393,7 @@ async def ours_phase(result: dict[str, Any], sizes: Sizes) -> dict[str, str]:
         + busy_note(others)
     )
     for name, target in targets.items():
-        result["load"][name] = await run_levels(name, target, sizes)
+        result["load"][name] = await run_levels(name, target, sizes, process.pid)
     first = targets["ours_chat_referral"].scripts[0]
     if isinstance(first, Referral):
         result["referral_questions_asked"] = first.asked

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench_stats import BUSY_PERCENT, SCENARIOS, STOCK, busiest_other_work, ratio, targets
+from bench_stats import (
+    BUSY_PERCENT,
+    SCENARIOS,
+    STOCK,
+    busiest_other_work,
+    busiest_process,
+    ratio,
+    targets,
+)
 
 OURS = [s for s in SCENARIOS if s != STOCK]
 
@@ -178,6 +186,38 @@ def _saturation(result: dict[str, Any]) -> list[str]:
     )
 
 
+def _cpu(result: dict[str, Any]) -> list[str]:
+    """Where the CPU went at each scenario's saturation level, by process."""
+    rows = []
+    for scenario, label in SCENARIOS.items():
+        found = (result.get("saturation") or {}).get(scenario) or {}
+        level = (result.get("load", {}).get(scenario) or {}).get(str(found.get("n"))) or {}
+        for process, percent in sorted((level.get("cpu_percent_of_a_core") or {}).items()):
+            rows.append([label, _num(found.get("n")), process, _num(percent, 0, "%")])
+    if not rows:
+        return []
+    busiest = busiest_process(
+        (result.get("load", {}).get("ours_chat_family") or {}).get(
+            str(((result.get("saturation") or {}).get("ours_chat_family") or {}).get("n"))
+        )
+        or {}
+    )
+    lines = ["## CPU at saturation, by process (percent of one core)", ""]
+    lines += _table(["", "at N", "process", "CPU"], rows)
+    if busiest is not None:
+        cores = (result.get("machine") or {}).get("cores")
+        lines += [
+            f"At saturation through /chat (family) the busiest process was {busiest[0]} at "
+            f"{busiest[1]:.0f}% of one core, on a machine of {cores} cores. A Rasa process "
+            "serves one turn at a time on one core (Python, TensorFlow held to one thread), so "
+            "one replica tops out near one core whatever the machine has; the second core goes "
+            "to more replicas (`DSP_RASA_REPLICAS`), each with its own copy of the model in "
+            "memory.",
+            "",
+        ]
+    return lines
+
+
 def _memory(result: dict[str, Any]) -> list[str]:
     memory = result.get("memory", {})
     rows = []
@@ -254,5 +294,5 @@ def render(result: dict[str, Any]) -> str:
     lines += _level_table(result, "messages per second", ("per_second",), 1)
     lines += _level_table(result, "errors", ("errors",), 0, ratios=False)
     lines += _error_kinds(result)
-    lines += _saturation(result) + _memory(result) + _register(result)
+    lines += _saturation(result) + _cpu(result) + _memory(result) + _register(result)
     return "\n".join(lines).rstrip() + "\n"

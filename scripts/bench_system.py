@@ -120,6 +120,27 @@ def process_name(process: psutil.Process) -> str | None:
     return None
 
 
+def cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds so far of a process and every process below it, by what each is."""
+    try:
+        root = psutil.Process(pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return {}
+    names: dict[int, str] = {}
+    found: dict[str, float] = {}
+    for process in tree:  # parents before their children
+        try:
+            parent = names.get(process.ppid())
+            name = process_name(process) or (f"{parent}: child" if parent else process.name())
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        names[process.pid] = name
+        found[name] = found.get(name, 0.0) + times.user + times.system
+    return found
+
+
 def memory(pid: int) -> dict[str, Any]:
     """Resident memory (MB) of a process and every process below it, and their total."""
     try:
