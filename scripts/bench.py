@@ -475,11 +475,25 @@ def ours_training() -> float | None:
         return None
 
 
+def command(args: argparse.Namespace) -> str:
+    """The command that makes this report, as a person would type it."""
+    settings = " ".join(
+        f"{name}={os.environ[name]}"
+        for name in ("DSP_RASA_REPLICAS", "DSP_SERVICE_WORKERS", "DSP_VARIANT")
+        if os.environ.get(name)
+    )
+    options = " ".join(
+        ["--quick"] * args.quick + ([f"--report {args.report}"] if args.report != "bench" else [])
+    )
+    made = f".venv/backend/bin/python scripts/bench.py {options}" if options else "make bench"
+    return f"{settings} {made}".strip()
+
+
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
     sizes = QUICK if args.quick else DEFAULT
     started = time.monotonic()
     result: dict[str, Any] = {
-        "command": "make bench" + (" (scripts/bench.py --quick)" if args.quick else ""),
+        "command": command(args),
         "quick": args.quick,
         "sizes": {
             "levels": list(sizes.levels),
@@ -523,6 +537,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--retrain-stock", action="store_true", help="train the stock bot again (timed)"
     )
+    parser.add_argument(
+        "--report",
+        default="bench",
+        help="the report's name under reports/ (default bench: reports/bench.md and .json)",
+    )
     args = parser.parse_args(argv)
 
     def on_signal(_signum: int, _frame: object) -> None:
@@ -542,10 +561,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         PROCESSES.stop_all()
     REPORTS.mkdir(exist_ok=True)
-    (REPORTS / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
+    (REPORTS / f"{args.report}.json").write_text(json.dumps(result, indent=2) + "\n")
     report = render(result)
-    (REPORTS / "bench.md").write_text(report)
-    say(f"done in {result['seconds']:.0f} s: reports/bench.md and reports/bench.json")
+    (REPORTS / f"{args.report}.md").write_text(report)
+    say(f"done in {result['seconds']:.0f} s: reports/{args.report}.md and .json")
     print(report, flush=True)
     return 0
 

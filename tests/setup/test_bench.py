@@ -217,6 +217,13 @@ def test_the_report_shows_stock_beside_ours_with_the_ratio() -> None:
     # Where the CPU went at saturation (N=10 for /chat, family), and what that means.
     assert "| ours, /chat (family) | 10 | rasa (port 40005) | 98% |" in report
     assert "the busiest process was rasa (port 40005) at 98% of one core" in report
+    # Why: saturation is met in the sample (ours 140 msg/s, stock 80), the p50s are not.
+    assert "## Why the speed targets are missed" in report
+    assert "**Throughput.**" not in report
+    assert "The stock bot's own p50 in this run was 20 ms" in report
+    slow = sample_result()
+    slow["saturation"]["ours_chat_family"]["per_second"] = 40.0
+    assert "ours spends 2.00x the stock bot's" in render(slow)  # 80 / 40
 
 
 def test_the_memory_target_is_all_processes_together() -> None:
