@@ -227,6 +227,12 @@ async def answer_or_suggest(
         await suggest(dispatcher, bank, tracker, audience)
 
 
+def for_response(buttons: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Buttons sent with a domain response, whose {slot} placeholders Rasa fills in them too:
+    the braces of a payload's entity are doubled so that it comes out as written."""
+    return [{**b, "payload": b["payload"].replace("{", "{{").replace("}", "}}")} for b in buttons]
+
+
 async def suggest(
     dispatcher: CollectingDispatcher, bank: Bank, tracker: Tracker, audience: str | None
 ) -> None:
@@ -237,7 +243,7 @@ async def suggest(
     if near:
         buttons = bank.buttons(near, audience, variant_id)
         buttons.append({"title": "None of these", "payload": "/ask_talk_to_someone"})
-        dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
+        dispatcher.utter_message(response="utter_did_you_mean", buttons=for_response(buttons))
     else:
         dispatcher.utter_message(response="utter_default")
 

@@ -61,6 +61,10 @@ def test_a_family_conversation_keyboard_only(page: Page) -> None:
     page.keyboard.press("Enter")
     axe_clean(page, "waiting for a reply")
     screenshot(page, "chat-waiting")
+    for _ in range(50):  # the route's handler runs when Playwright next hears from the browser
+        if held:
+            break
+        page.wait_for_timeout(100)
     assert len(held) == 1 and page.locator(".from-you").count() == 1
     with page.expect_response(lambda r: r.url.endswith("/chat")):
         held[0].continue_()
