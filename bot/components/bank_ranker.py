@@ -69,8 +69,7 @@ class BankRanker(GraphComponent):
         self._classifier = TextClassifier.fit(
             [text for text, _ in pairs], [label for _, label in pairs], C=float(self._config["C"])
         )
-        with self._storage.write_to(self._resource) as directory:
-            self._classifier.save(directory, _FILE)
+        self._classifier.write(self._storage, self._resource, _FILE)
         return self._resource
 
     @classmethod
@@ -82,11 +81,7 @@ class BankRanker(GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> BankRanker:
-        try:
-            with model_storage.read_from(resource) as directory:
-                classifier = TextClassifier.load(directory, _FILE)
-        except ValueError:  # nothing was persisted: no bank questions to rank
-            return cls(config, model_storage, resource)
+        classifier = TextClassifier.read(model_storage, resource, _FILE)  # None: no questions
         return cls(config, model_storage, resource, classifier)
 
     def process(self, messages: list[Message]) -> list[Message]:

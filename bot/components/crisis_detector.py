@@ -122,8 +122,7 @@ class CrisisDetector(GraphComponent):
             C=float(self._config["C"]),
             balanced=True,  # far fewer crisis messages than others
         )
-        with self._storage.write_to(self._resource) as directory:
-            self._classifier.save(directory, _FILE)
+        self._classifier.write(self._storage, self._resource, _FILE)
         return self._resource
 
     @classmethod
@@ -135,11 +134,7 @@ class CrisisDetector(GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> CrisisDetector:
-        try:
-            with model_storage.read_from(resource) as directory:
-                classifier = TextClassifier.load(directory, _FILE)
-        except ValueError:  # nothing was persisted: the rules alone
-            classifier = None
+        classifier = TextClassifier.read(model_storage, resource, _FILE)  # None: the rules alone
         return cls(config, cls._rules_for(config), model_storage, resource, classifier)
 
     def _classifier_confidence(self, text: str) -> float:

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -90,3 +92,17 @@ class TextClassifier:
         classifier.intercept_ = arrays["intercept"]
         classifier.classes_ = np.array(meta["classes"])
         return cls(vectorizers, classifier)
+
+    def write(self, storage: ModelStorage, resource: Resource, name: str) -> None:
+        """Persisted as a Rasa component's resource."""
+        with storage.write_to(resource) as directory:
+            self.save(directory, name)
+
+    @classmethod
+    def read(cls, storage: ModelStorage, resource: Resource, name: str) -> TextClassifier | None:
+        """A Rasa component's persisted classifier; None where there was nothing to learn."""
+        try:
+            with storage.read_from(resource) as directory:
+                return cls.load(directory, name)
+        except ValueError:  # the component persisted nothing
+            return None
