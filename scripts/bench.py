@@ -494,6 +494,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     started = time.monotonic()
     result: dict[str, Any] = {
         "command": command(args),
+        "report": args.report,
         "quick": args.quick,
         "sizes": {
             "levels": list(sizes.levels),

@@ -317,7 +317,7 @@ def render(result: dict[str, Any]) -> str:
         "",
         f"Command: `{result.get('command', 'make bench')}`{quick if result.get('quick') else ''}. "
         f"Took {_num(result.get('seconds'), 0, ' s')}; written by scripts/bench.py "
-        "(all figures in reports/bench.json).",
+        f"(all figures in reports/{result.get('report', 'bench')}.json).",
         "",
         "Load is a closed loop: N simulated conversations at once, each sending its next message "
         "when the reply arrives and starting a new conversation (new sender id or cookie) when "
