@@ -187,24 +187,24 @@ def _saturation(result: dict[str, Any]) -> list[str]:
     )
 
 
+def _saturation_level(result: dict[str, Any], scenario: str) -> tuple[Any, dict[str, Any]]:
+    """The N at which a scenario saturated, and its load level there."""
+    n = ((result.get("saturation") or {}).get(scenario) or {}).get("n")
+    return n, (result.get("load", {}).get(scenario) or {}).get(str(n)) or {}
+
+
 def _cpu(result: dict[str, Any]) -> list[str]:
     """Where the CPU went at each scenario's saturation level, by process."""
     rows = []
     for scenario, label in SCENARIOS.items():
-        found = (result.get("saturation") or {}).get(scenario) or {}
-        level = (result.get("load", {}).get(scenario) or {}).get(str(found.get("n"))) or {}
+        n, level = _saturation_level(result, scenario)
         for process, percent in sorted((level.get("cpu_percent_of_a_core") or {}).items()):
-            rows.append([label, _num(found.get("n")), process, _num(percent, 0, "%")])
+            rows.append([label, _num(n), process, _num(percent, 0, "%")])
     if not rows:
         return []
-    busiest = busiest_process(
-        (result.get("load", {}).get("ours_chat_family") or {}).get(
-            str(((result.get("saturation") or {}).get("ours_chat_family") or {}).get("n"))
-        )
-        or {}
-    )
     lines = ["## CPU at saturation, by process (percent of one core)", ""]
     lines += _table(["", "at N", "process", "CPU"], rows)
+    busiest = busiest_process(_saturation_level(result, "ours_chat_family")[1])
     if busiest is not None:
         cores = (result.get("machine") or {}).get("cores")
         lines += [
@@ -224,8 +224,8 @@ def _why(result: dict[str, Any]) -> list[str]:
     sat = result.get("saturation") or {}
     stock_sat = (sat.get(STOCK) or {}).get("per_second")
     ours_sat = (sat.get("ours_chat_family") or {}).get("per_second")
-    missed = {t["target"].split(" ")[0].rstrip(",") for t in targets(result) if t["met"] is False}
-    if not stock_sat or not ours_sat or not missed & {"saturation", "p50", "p95", "50"}:
+    missed = {t["kind"] for t in targets(result) if t["met"] is False}
+    if not stock_sat or not ours_sat or not missed & {"saturation", "p50", "p95", "fifty"}:
         return []
 
     def stock_at(n: int, stat: str) -> Any:

@@ -86,8 +86,9 @@ def level_figure(result: dict[str, Any], scenario: str, n: int, *path: str) -> A
     return value
 
 
-def _target(what: str, figure: Any, shown: str, met: bool | None) -> dict[str, Any]:
-    return {"target": what, "figure": figure, "shown": shown, "met": met}
+def _target(kind: str, what: str, figure: Any, shown: str, met: bool | None) -> dict[str, Any]:
+    # kind: saturation, p50, p95, fifty, ready or memory (what the report's reasons key on)
+    return {"kind": kind, "target": what, "figure": figure, "shown": shown, "met": met}
 
 
 def _ms(value: float | None) -> str:
@@ -102,6 +103,7 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     times = ratio(ours and ours["per_second"], stock and stock["per_second"])
     found.append(
         _target(
+            "saturation",
             f"saturation through /chat (family) at least {SATURATION_RATIO}x the stock bot's",
             times,
             "not measured" if times is None else f"{times:.2f}x",
@@ -117,6 +119,7 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
             figure = level_figure(result, scenario, level, "latency_ms", stat)
             found.append(
                 _target(
+                    stat,
                     f"{name}, {SCENARIOS[scenario]}: at most {limit:.0f} ms",
                     figure,
                     _ms(figure),
@@ -130,6 +133,7 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         measured = p95 is not None and errors is not None
         found.append(
             _target(
+                "fifty",
                 f"50 conversations, {label}: 0 errors and p95 under 1 s",
                 {"errors": errors, "p95_ms": p95},
                 f"{errors} errors, p95 {_ms(p95)}" if measured else "not measured",
@@ -139,6 +143,7 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     ready = result.get("ready_seconds", {}).get("ours")
     found.append(
         _target(
+            "ready",
             f"ours ready (spawn to the first answer through /chat) within {READY_SECONDS:.0f} s",
             ready,
             "not measured" if ready is None else f"{ready:.1f} s",
@@ -148,6 +153,7 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     total = result.get("memory", {}).get("ours", {}).get("total_mb")
     found.append(
         _target(
+            "memory",
             "all processes of ours together under 2 GB resident memory",
             total,
             "not measured" if total is None else f"{total:,.0f} MB",

@@ -120,44 +120,50 @@ def process_name(process: psutil.Process) -> str | None:
     return None
 
 
-def cpu_seconds(pid: int) -> dict[str, float]:
-    """CPU seconds so far of a process and every process below it, by what each is."""
+def _named_tree(pid: int) -> list[tuple[str, psutil.Process]]:
+    """A process and every process below it, each with what it is (a process started by one of
+    ours that has no name of its own is its parent's child); empty when it has ended."""
     try:
         root = psutil.Process(pid)
         tree = [root, *root.children(recursive=True)]
     except psutil.Error:
-        return {}
+        return []
     names: dict[int, str] = {}
-    found: dict[str, float] = {}
+    found = []
     for process in tree:  # parents before their children
         try:
             parent = names.get(process.ppid())
             name = process_name(process) or (f"{parent}: child" if parent else process.name())
+        except psutil.Error:
+            continue  # it ended meanwhile (housekeeping, say)
+        names[process.pid] = name
+        found.append((name, process))
+    return found
+
+
+def cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds so far of a process and every process below it, by what each is."""
+    found: dict[str, float] = {}
+    for name, process in _named_tree(pid):
+        try:
             times = process.cpu_times()
         except psutil.Error:
             continue
-        names[process.pid] = name
         found[name] = found.get(name, 0.0) + times.user + times.system
     return found
 
 
 def memory(pid: int) -> dict[str, Any]:
     """Resident memory (MB) of a process and every process below it, and their total."""
-    try:
-        root = psutil.Process(pid)
-        tree = [root, *root.children(recursive=True)]
-    except psutil.Error:
+    tree = _named_tree(pid)
+    if not tree:
         return {"processes": [], "total_mb": None}
-    names: dict[int, str] = {}
     processes = []
-    for process in tree:  # parents before their children
+    for name, process in tree:
         try:
-            parent = names.get(process.ppid())
-            name = process_name(process) or (f"{parent}: child" if parent else process.name())
             rss = process.memory_info().rss / 2**20
         except psutil.Error:
-            continue  # it ended meanwhile (housekeeping, say)
-        names[process.pid] = name
+            continue
         processes.append({"name": name, "rss_mb": round(rss, 1)})
     return {"processes": processes, "total_mb": round(sum(p["rss_mb"] for p in processes), 1)}
 

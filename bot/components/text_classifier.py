@@ -7,7 +7,6 @@ Persisted as plain arrays (vocabularies, IDF weights, coefficients), never as pi
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -67,21 +66,28 @@ class TextClassifier:
         """One probability per class, in the order of `classes`."""
         return np.asarray(self._classifier.predict_proba(self._features([text]))[0])
 
-    def save(self, directory: Path, name: str) -> None:
+    def write(self, storage: ModelStorage, resource: Resource, name: str) -> None:
+        """Persisted as a Rasa component's resource."""
         arrays = {f"{k}_idf": v.idf_ for k, v in self._vectorizers.items()}
         arrays |= {"coef": self._classifier.coef_, "intercept": self._classifier.intercept_}
-        np.savez(directory / f"{name}.npz", **arrays)
         vocabularies = {
             k: {term: int(i) for term, i in v.vocabulary_.items()}
             for k, v in self._vectorizers.items()
         }
         meta = {"classes": self.classes, "vocab": vocabularies}
-        (directory / f"{name}.json").write_text(json.dumps(meta), encoding="utf-8")
+        with storage.write_to(resource) as directory:
+            np.savez(directory / f"{name}.npz", **arrays)
+            (directory / f"{name}.json").write_text(json.dumps(meta), encoding="utf-8")
 
     @classmethod
-    def load(cls, directory: Path, name: str) -> TextClassifier:
-        arrays = np.load(directory / f"{name}.npz")
-        meta = json.loads((directory / f"{name}.json").read_text(encoding="utf-8"))
+    def read(cls, storage: ModelStorage, resource: Resource, name: str) -> TextClassifier | None:
+        """A Rasa component's persisted classifier; None where there was nothing to learn."""
+        try:
+            with storage.read_from(resource) as directory:
+                arrays = np.load(directory / f"{name}.npz")
+                meta = json.loads((directory / f"{name}.json").read_text(encoding="utf-8"))
+        except ValueError:  # the component persisted nothing
+            return None
         vectorizers = {}
         for kind in _ANALYZERS:
             vectorizer = _vectorizer(kind, vocabulary=meta["vocab"][kind])
@@ -92,17 +98,3 @@ class TextClassifier:
         classifier.intercept_ = arrays["intercept"]
         classifier.classes_ = np.array(meta["classes"])
         return cls(vectorizers, classifier)
-
-    def write(self, storage: ModelStorage, resource: Resource, name: str) -> None:
-        """Persisted as a Rasa component's resource."""
-        with storage.write_to(resource) as directory:
-            self.save(directory, name)
-
-    @classmethod
-    def read(cls, storage: ModelStorage, resource: Resource, name: str) -> TextClassifier | None:
-        """A Rasa component's persisted classifier; None where there was nothing to learn."""
-        try:
-            with storage.read_from(resource) as directory:
-                return cls.load(directory, name)
-        except ValueError:  # the component persisted nothing
-            return None
