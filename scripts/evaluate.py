@@ -87,19 +87,12 @@ def _tracker(parsed: dict[str, Any]) -> Any:
     return Tracker("eval", {}, parsed, [], False, None, {}, "action_listen")
 
 
-async def evaluate(model: Path, questions_file: Path, crisis_files: list[Path]) -> dict[str, Any]:
-    from rasa.core.agent import Agent
-    from rasa.utils.log_utils import configure_structlog
-
+async def _question_measures(agent: Any, bank: Any, path: Path) -> dict[str, Any]:
+    """One held-out set of question paraphrases: is each answered with its own question?"""
     from actions import questions
 
-    configure_structlog(logging.WARNING)  # Rasa's debug lines would print every message's text
-    agent = Agent.load(str(model))
-    assert agent.domain is not None
-    bank = questions.Bank(agent.domain.as_dict())
-
     answered: list[dict[str, Any]] = []
-    for expected, text in heldout_questions(questions_file):
+    for expected, text in heldout_questions(path):
         parsed = await agent.parse_message(text)
         chosen = questions.chosen_question(_tracker(parsed))
         offered = [] if chosen else questions.nearest_questions(dict(parsed))
@@ -124,31 +117,44 @@ async def evaluate(model: Path, questions_file: Path, crisis_files: list[Path]) 
         counts = per_question.setdefault(a["expected"], [0, 0])
         counts[0] += a["chosen"] == a["expected"]
         counts[1] += 1
+    total = len(answered)
+    return {
+        "set": path.name,
+        "bank_questions": len(bank.ids),
+        "heldout_questions": len(per_question),
+        "heldout_paraphrases": total,
+        "answer_accuracy": right / total,
+        "offered_when_unsure": offered_right / total,
+        "answered_or_offered": (right + offered_right) / total,
+        "confusion": [
+            {"expected": e, "got": g, "count": n} for (e, g), n in confusion.most_common()
+        ],
+        "per_question": {q: {"right": r, "of": n} for q, (r, n) in sorted(per_question.items())},
+        "wrong": [a for a in answered if a["chosen"] != a["expected"]],
+    }
+
+
+async def evaluate(
+    model: Path, question_files: list[Path], crisis_files: list[Path]
+) -> dict[str, Any]:
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    from actions import questions
+
+    configure_structlog(logging.WARNING)  # Rasa's debug lines would print every message's text
+    agent = Agent.load(str(model))
+    assert agent.domain is not None
+    bank = questions.Bank(agent.domain.as_dict())
 
     async def parse(text: str) -> dict[str, Any]:
         return dict(await agent.parse_message(text))
 
-    crisis = [await _crisis_measures(parse, path) for path in crisis_files]
-    questions_total = len(answered)
     return {
         "model": str(model.relative_to(ROOT) if model.is_relative_to(ROOT) else model),
         "machine": {"python": platform.python_version(), "platform": platform.platform()},
-        "questions": {
-            "bank_questions": len(bank.ids),
-            "heldout_questions": len(per_question),
-            "heldout_paraphrases": questions_total,
-            "answer_accuracy": right / questions_total,
-            "offered_when_unsure": offered_right / questions_total,
-            "answered_or_offered": (right + offered_right) / questions_total,
-            "confusion": [
-                {"expected": e, "got": g, "count": n} for (e, g), n in confusion.most_common()
-            ],
-            "per_question": {
-                q: {"right": r, "of": n} for q, (r, n) in sorted(per_question.items())
-            },
-            "wrong": [a for a in answered if a["chosen"] != a["expected"]],
-        },
-        "crisis": crisis,
+        "questions": [await _question_measures(agent, bank, path) for path in question_files],
+        "crisis": [await _crisis_measures(parse, path) for path in crisis_files],
     }
 
 
@@ -157,12 +163,21 @@ def main() -> int:
     parser.add_argument("model", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--gate", action="store_true", help="fail under the thresholds")
-    parser.add_argument("--questions", type=Path, default=HELDOUT / "questions.yml")
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        nargs="+",
+        default=[HELDOUT / "questions.yml", HELDOUT / "questions_second.yml"],
+    )
     parser.add_argument(
         "--crisis",
         type=Path,
         nargs="+",
-        default=[HELDOUT / "crisis.yml", HELDOUT / "crisis_fresh.yml"],
+        default=[
+            HELDOUT / "crisis.yml",
+            HELDOUT / "crisis_fresh.yml",
+            HELDOUT / "crisis_third.yml",
+        ],
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -172,12 +187,12 @@ def main() -> int:
     report["gates"] = {"answer_accuracy": MIN_ANSWER_ACCURACY, "crisis_recall": MIN_CRISIS_RECALL}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    q = report["questions"]
-    print(
-        f"held-out questions: answer accuracy {q['answer_accuracy']:.1%} over "
-        f"{q['heldout_paraphrases']} paraphrases of {q['heldout_questions']} questions "
-        f"(offered when unsure: {q['offered_when_unsure']:.1%} more)"
-    )
+    for q in report["questions"]:
+        print(
+            f"held-out questions {q['set']}: answer accuracy {q['answer_accuracy']:.1%} over "
+            f"{q['heldout_paraphrases']} paraphrases of {q['heldout_questions']} questions "
+            f"(offered when unsure: {q['offered_when_unsure']:.1%} more)"
+        )
     for c in report["crisis"]:
         print(
             f"held-out crisis set {c['set']}: recall {c['recall']:.1%} over {c['crisis_messages']}, "
@@ -187,7 +202,7 @@ def main() -> int:
         )
         for text in c["missed"]:
             print(f"  crisis missed: {text}")
-    failed = q["answer_accuracy"] < MIN_ANSWER_ACCURACY or any(
+    failed = any(q["answer_accuracy"] < MIN_ANSWER_ACCURACY for q in report["questions"]) or any(
         c["recall"] < MIN_CRISIS_RECALL for c in report["crisis"]
     )
     if args.gate and failed:

@@ -1,7 +1,7 @@
 """Rasa NLU component: a second opinion on which question of the bank a message asks.
 
-A logistic regression over TF-IDF word and character n-grams (scikit-learn), trained on the
-`faq/<id>` examples, ranks the bank's questions for every message and adds `bank_ranking` to the
+A logistic regression over TF-IDF word and character n-grams and the message's sentence embedding
+(scikit-learn, text_classifier.py), trained on the `faq/<id>` examples, ranks the bank's questions for every message and adds `bank_ranking` to the
 parse data. actions/questions.py reads it beside the ResponseSelector's ranking: the two disagree
 on different messages, and together they choose more often right than either alone (measured on
 the development sets, tests/bot/questions_dev*.yml). The same ranking gives the nearest questions
@@ -33,7 +33,8 @@ class BankRanker(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"retrieval_intent": "faq", "ranking_length": 10, "C": 20.0}
+        # embedding_weight: how much the sentence embedding counts beside the n-grams (0: not read).
+        return {"retrieval_intent": "faq", "ranking_length": 10, "C": 20.0, "embedding_weight": 0.0}
 
     def __init__(
         self,
@@ -67,7 +68,10 @@ class BankRanker(GraphComponent):
         if len({label for _, label in pairs}) < 2:
             return self._resource
         self._classifier = TextClassifier.fit(
-            [text for text, _ in pairs], [label for _, label in pairs], C=float(self._config["C"])
+            [text for text, _ in pairs],
+            [label for _, label in pairs],
+            C=float(self._config["C"]),
+            embedding_weight=float(self._config["embedding_weight"]),
         )
         self._classifier.write(self._storage, self._resource, _FILE)
         return self._resource

@@ -2,7 +2,9 @@
 
 Two checks, either enough: the rules in crisis.py, and a crisis classifier of its own (TF-IDF
 logistic regression, text_classifier.py) trained on the `crisis` examples against every other
-example and on the development sets named in `examples`. When either finds immediate danger, the
+example and on the development sets named in `examples` (including referral answers: danger
+happening now against risk told as background, data/crisis/referral_answers.yml). When either
+finds immediate danger, the
 intent becomes `crisis` (confidence 1.0 for the rules, the classifier's probability otherwise),
 with the intent classifier's ranking below it, so the conversation gives the emergency routes at
 once in any state, inside any form. The intent classifier's own `crisis` guess alone gives way to
@@ -46,10 +48,13 @@ CRISIS_INTENT = "crisis"
 # Parse data key saying which rule fired, e.g. {"category": "overdose", "pattern": "took_pills"}.
 # It names the rule only: the message text stays out of it.
 CRISIS_KEY = "crisis_rule"
-# Parse data key with the crisis classifier's probability, when it raised the alarm alone.
+# Parse data key with the crisis classifier's verdict on every message, {"confidence", "alarm"}:
+# inside a referral's free-text answers, where the rules' match is no alarm (professionals
+# describe past violence as a matter of course), its alarm says danger is happening now.
 CLASSIFIER_KEY = "crisis_classifier"
 _FILE = "crisis_classifier"
 _CRISIS, _CALM = "crisis", "calm"
+_CRISIS_KEYS = frozenset({"crisis", "danger_now"})
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -59,7 +64,8 @@ class CrisisDetector(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         # patterns_file: None means the patterns shipped beside this module.
-        # examples: YAML files of `crisis` and `not_crisis` messages the classifier also learns.
+        # examples: YAML files of messages the classifier also learns: `crisis` and `danger_now`
+        # as crisis, `not_crisis` and `record_only` as calm.
         # classifier_min_confidence: the crisis classifier raises the alarm from this probability
         # (None: only the rules raise it). C: its regularisation.
         return {
@@ -111,8 +117,8 @@ class CrisisDetector(GraphComponent):
                 (crisis if message.get(INTENT) == self._intent else calm)[text] = None
         for path in self._config["examples"]:
             examples = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-            crisis |= dict.fromkeys(examples["crisis"])
-            calm |= dict.fromkeys(examples["not_crisis"])
+            for key, texts in examples.items():
+                (crisis if key in _CRISIS_KEYS else calm).update(dict.fromkeys(texts))
         calm = {text: None for text in calm if text not in crisis}
         if not crisis or not calm:
             return self._resource
@@ -154,9 +160,14 @@ class CrisisDetector(GraphComponent):
                 if entry.get(INTENT_NAME_KEY) != self._intent
             ]
             match = self._rules.detect(text)
-            confidence = 1.0 if match else self._classifier_confidence(str(text))
             floor = self._classifier_min_confidence
-            if match is None and (floor is None or confidence < floor):
+            classified = self._classifier_confidence(str(text))
+            alarm = floor is not None and classified >= floor
+            if floor is not None:
+                verdict = {"confidence": round(classified, 3), "alarm": alarm}
+                message.set(CLASSIFIER_KEY, verdict, add_to_output=True)
+            confidence = 1.0 if match else classified
+            if match is None and not alarm:
                 self._demote_the_intent_classifier(message, ranking)
                 continue
             intent = {INTENT_NAME_KEY: self._intent, PREDICTED_CONFIDENCE_KEY: confidence}
@@ -165,8 +176,6 @@ class CrisisDetector(GraphComponent):
             if match is not None:
                 rule = {"category": match.category, "pattern": match.pattern}
                 message.set(CRISIS_KEY, rule, add_to_output=True)
-            else:
-                message.set(CLASSIFIER_KEY, round(confidence, 3), add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

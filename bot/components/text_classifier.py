@@ -1,6 +1,9 @@
 """A logistic regression over TF-IDF word and character n-grams (scikit-learn), shared by the
 bank's second opinion (bank_ranker.py) and the crisis net's classifier (crisis_detector.py).
 
+With an `embedding_weight`, the message's sentence embedding (sentence_encoder.py), scaled by that
+weight, is read beside the n-grams: it carries meaning that shares no words with the examples.
+
 Persisted as plain arrays (vocabularies, IDF weights, coefficients), never as pickles.
 """
 
@@ -15,6 +18,8 @@ from rasa.engine.storage.storage import ModelStorage
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+
+from bot.components import sentence_encoder
 
 _ANALYZERS: dict[str, dict[str, Any]] = {
     # Character n-grams carry typos ("sucidal", "meetin"); words carry the rest.
@@ -37,10 +42,14 @@ class TextClassifier:
     """Fitted on labelled texts; `probabilities` gives each class's probability for one text."""
 
     def __init__(
-        self, vectorizers: dict[str, TfidfVectorizer], classifier: LogisticRegression
+        self,
+        vectorizers: dict[str, TfidfVectorizer],
+        classifier: LogisticRegression,
+        embedding_weight: float = 0.0,
     ) -> None:
         self._vectorizers = vectorizers
         self._classifier = classifier
+        self._embedding_weight = embedding_weight
 
     @property
     def classes(self) -> list[str]:
@@ -48,19 +57,29 @@ class TextClassifier:
 
     @classmethod
     def fit(
-        cls, texts: list[str], labels: list[str], *, C: float, balanced: bool = False
+        cls,
+        texts: list[str],
+        labels: list[str],
+        *,
+        C: float,
+        balanced: bool = False,
+        embedding_weight: float = 0.0,
     ) -> TextClassifier:
         vectorizers = {kind: _vectorizer(kind).fit(texts) for kind in _ANALYZERS}
         classifier = LogisticRegression(
             C=C, max_iter=3000, class_weight="balanced" if balanced else None
         )
-        fitted = cls(vectorizers, classifier)
+        fitted = cls(vectorizers, classifier, embedding_weight)
         classifier.fit(fitted._features(texts), labels)
         classifier.coef_ = _for_products(classifier.coef_)
         return fitted
 
     def _features(self, texts: list[str]) -> sparse.csr_matrix:
-        return sparse.hstack([v.transform(texts) for v in self._vectorizers.values()]).tocsr()
+        parts = [v.transform(texts) for v in self._vectorizers.values()]
+        if self._embedding_weight:
+            embeddings = sentence_encoder.bundled().encode(texts) * self._embedding_weight
+            parts.append(sparse.csr_matrix(embeddings))
+        return sparse.hstack(parts).tocsr()
 
     def probabilities(self, text: str) -> np.ndarray:
         """One probability per class, in the order of `classes`."""
@@ -74,7 +93,11 @@ class TextClassifier:
             k: {term: int(i) for term, i in v.vocabulary_.items()}
             for k, v in self._vectorizers.items()
         }
-        meta = {"classes": self.classes, "vocab": vocabularies}
+        meta = {
+            "classes": self.classes,
+            "vocab": vocabularies,
+            "embedding_weight": self._embedding_weight,
+        }
         with storage.write_to(resource) as directory:
             np.savez(directory / f"{name}.npz", **arrays)
             (directory / f"{name}.json").write_text(json.dumps(meta), encoding="utf-8")
@@ -97,4 +120,4 @@ class TextClassifier:
         classifier.coef_ = _for_products(arrays["coef"])
         classifier.intercept_ = arrays["intercept"]
         classifier.classes_ = np.array(meta["classes"])
-        return cls(vectorizers, classifier)
+        return cls(vectorizers, classifier, float(meta.get("embedding_weight", 0.0)))

@@ -381,7 +381,11 @@ def test_the_crisis_classifier_catches_what_the_rules_were_not_written_for(tmp_p
     assert raised.get(INTENT)["name"] == CRISIS_INTENT
     assert 0.5 <= raised.get(INTENT)["confidence"] < 1.0
     assert [e["name"] for e in raised.get(INTENT_RANKING_KEY)] == ["crisis", "greet"]
-    assert raised.get(CLASSIFIER_KEY) == round(raised.get(INTENT)["confidence"], 3)
+    assert raised.get(CLASSIFIER_KEY) == {
+        "confidence": round(raised.get(INTENT)["confidence"], 3),
+        "alarm": True,
+    }
+    assert demoted.get(CLASSIFIER_KEY)["alarm"] is False
     assert raised.get(CRISIS_KEY) is None  # the rules did not fire: answers in a form can tell
     # The intent classifier's own `crisis` that neither check confirms gives way.
     assert demoted.get(INTENT) == {"name": "faq", "confidence": 0.2}
@@ -479,3 +483,42 @@ def test_rasa_trains_and_parses_with_the_component_after_the_classifier(tmp_path
     assert parsed["intent"] == {"name": "crisis", "confidence": 1.0}
     assert parsed[CRISIS_KEY]["category"] == "violence"
     assert asyncio.run(agent.parse_message("hello"))["intent"]["name"] == "greet"
+
+
+def test_referral_answers_teach_danger_now_from_background(tmp_path: Path) -> None:
+    examples = tmp_path / "referral_answers.yml"
+    examples.write_text(
+        yaml.safe_dump(
+            {
+                "danger_now": [
+                    "he is on the roof of the flats now and staff cannot reach him",
+                    "she is on the roof and says she will jump, police on the way",
+                ],
+                "record_only": [
+                    "climbed onto the roof in 2023, brought down safely, roof access locked",
+                    "went up on the garage roof last summer, no injury, now supervised",
+                ],
+            }
+        ),
+        "utf-8",
+    )
+    config = {
+        **CrisisDetector.get_default_config(),
+        "classifier_min_confidence": 0.5,
+        "examples": [str(examples)],
+    }
+    storage, resource = LocalModelStorage(tmp_path), Resource("crisis_detector")
+    context = ExecutionContext(GraphSchema({}), "test")
+    training = TrainingData(training_examples=[Message(data={TEXT: "hello", INTENT: "greet"})])
+    CrisisDetector.create(config, storage, resource, context).train(training)
+    detector = CrisisDetector.load(config, storage, resource, context)
+    now, background = detector.process(
+        [
+            _classified("he is on the roof now and staff cannot get to him", [("inform", 0.9)]),
+            _classified("was on the roof in 2023, roof access now locked", [("inform", 0.9)]),
+        ]
+    )
+    assert now.get(CLASSIFIER_KEY)["alarm"] is True
+    assert now.get(INTENT)["name"] == CRISIS_INTENT
+    assert background.get(CLASSIFIER_KEY)["alarm"] is False
+    assert background.get(INTENT)["name"] == "inform"
