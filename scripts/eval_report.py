@@ -102,8 +102,10 @@ def markdown(report: dict[str, Any]) -> str:
         "happening now from risk told as background (`data/crisis/referral_answers.yml`), or a",
         'crisis said with a word like "now" or "tonight". The intent classifier\'s `crisis`',
         "alone does not raise it: from 0.9 it gave 5.8% false alarms on the first set, varying",
-        "from one training to the next. The third crisis set and the second question set were",
-        "written blind after every other choice here was made.",
+        "from one training to the next. The second question set and the third crisis set were",
+        "written blind on 2026-11-30; they checked two choices made on the older sets: the",
+        "sentence embedding in the bank ranker (kept) and in the crisis classifier (dropped: it",
+        "lowered recall on the third set).",
     ]
     for q in report["questions"]:
         lines += ["", f"## Confusions, {q['set']} (expected → what the assistant did)", ""]
