@@ -4,11 +4,11 @@ Two checks, either enough: the rules in crisis.py, and a crisis classifier of it
 logistic regression, text_classifier.py) trained on the `crisis` examples against every other
 example and on the development sets named in `examples` (including referral answers: danger
 happening now against risk told as background, data/crisis/referral_answers.yml). When either
-finds immediate danger, the
-intent becomes `crisis` (confidence 1.0 for the rules, the classifier's probability otherwise),
-with the intent classifier's ranking below it, so the conversation gives the emergency routes at
-once in any state, inside any form. The intent classifier's own `crisis` guess alone gives way to
-its next guess: its false alarms varied from one training to the next (reports/eval.md).
+finds immediate danger, the intent becomes `crisis` (confidence 1.0 for the rules, the
+classifier's probability otherwise), with the intent classifier's ranking below it, so the
+conversation gives the emergency routes at once in any state, inside any form. The intent
+classifier's own `crisis` guess alone gives way to its next guess: its false alarms varied from
+one training to the next (reports/eval.md).
 
 The rules generalise less than the classifier (held-out recall 78% and 67% on the two blind sets)
 and the classifier misses what the rules were written for; together they catch the most for the

@@ -2,7 +2,8 @@
 
 The question bank holds thousands of professionals' phrasings ("my patient...", "I'm a nurse..."),
 and the classifier learnt to call any message in a professional's voice a question: "I'd like to
-refer a 14 year old" came out as `faq`. A message that asks to refer, put forward or add someone
+refer a 14 year old" came out as `faq`; a long opening full of facts ("he's 28, lives in
+Oakham...") comes out as `inform`. A message that asks to refer, put forward or add someone
 (not how to, or who can) is `refer_someone`, or `start_self_referral` when the person refers
 themselves or their own child. Placed after the classifier and before the crisis check.
 """
@@ -46,6 +47,10 @@ _PROFESSIONAL = re.compile(
 )
 
 
+# The intents a request to refer is taken from; a choice like `stop_referral` is never overridden.
+_OVERRIDDEN = frozenset({"faq", "nlu_fallback", "inform"})
+
+
 def referral_requested(text: str) -> str | None:
     """The referral intent a message asks for, or None when it asks no referral."""
     if not _REQUEST.search(text) or _ABOUT_REFERRING.search(text):
@@ -58,7 +63,8 @@ def referral_requested(text: str) -> str | None:
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class ReferralRequest(GraphComponent):
-    """Turns a `faq` that asks to refer someone into the referral intent."""
+    """Turns a `faq`, an unclear or an `inform` message that asks to refer someone into the
+    referral intent."""
 
     @classmethod
     def create(
@@ -74,7 +80,7 @@ class ReferralRequest(GraphComponent):
         for message in messages:
             intent = message.get(INTENT) or {}
             text = message.get(TEXT)
-            if not text or intent.get(INTENT_NAME_KEY) not in ("faq", "nlu_fallback"):
+            if not text or intent.get(INTENT_NAME_KEY) not in _OVERRIDDEN:
                 continue
             requested = referral_requested(str(text))
             if requested:

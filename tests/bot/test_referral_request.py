@@ -1,8 +1,10 @@
 """A request to refer is the referral's; a question about referring is the bank's."""
 
 import pytest
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
 
-from bot.components.referral_request import referral_requested
+from bot.components.referral_request import ReferralRequest, referral_requested
 
 
 @pytest.mark.parametrize(
@@ -30,3 +32,26 @@ from bot.components.referral_request import referral_requested
 )
 def test_a_request_to_refer_is_told_from_a_question(text: str, intent: str | None) -> None:
     assert referral_requested(text) == intent
+
+
+@pytest.mark.parametrize(
+    ("classified", "text", "expected"),
+    [
+        # A long opening full of facts reads as `inform` to the classifier.
+        (
+            "inform",
+            "I'd like to add a man to the DSR as green - he's 28 and lives in Oakham",
+            "refer_someone",
+        ),
+        ("faq", "I have a lady I need to put forward for the ROAR", "refer_someone"),
+        ("inform", "he is 28 and lives in Oakham", "inform"),
+        ("stop_referral", "I want to stop the referral", "stop_referral"),
+        ("faq", "how do I refer", "faq"),
+    ],
+)
+def test_the_component_turns_a_request_into_the_referral_intent(
+    classified: str, text: str, expected: str
+) -> None:
+    message = Message(data={TEXT: text, INTENT: {"name": classified, "confidence": 0.8}})
+    [processed] = ReferralRequest().process([message])
+    assert processed.get(INTENT)["name"] == expected
