@@ -209,15 +209,22 @@ async def test_a_described_risk_in_a_free_text_answer_is_recorded_and_the_form_g
     assert chat.asking == "concerns"
 
 
+async def _at_current_situation() -> Chat:
+    """A nurse's referral at its first free-text question."""
+    chat = Chat()
+    await chat.start("I'm a nurse referring a 14 year old in Rutland")
+    await chat.say("autism")
+    await chat.say("yes, diagnosis letter from CAMHS")
+    assert chat.asking == "current_situation"
+    return chat
+
+
 async def test_danger_now_the_crisis_classifier_heard_without_a_time_word_adds_the_routes(
     service_env: RegisterService,
 ) -> None:
     """The crisis classifier learnt danger now from background risk: its alarm is enough in a
     free-text answer; the rules' match alone (past violence) is not."""
-    chat = Chat()
-    await chat.start("I'm a nurse referring a 14 year old in Rutland")
-    await chat.say("autism")
-    await chat.say("yes, diagnosis letter from CAMHS")
+    chat = await _at_current_situation()
     text = "Barricaded in his room with a ligature, staff cannot get in"
     said = await chat.say(
         text, intent="crisis", crisis_classifier={"confidence": 0.93, "alarm": True}
@@ -226,10 +233,7 @@ async def test_danger_now_the_crisis_classifier_heard_without_a_time_word_adds_t
     assert chat.slots[flow.ANSWERS]["current_situation"] == text
     assert chat.asking == "concerns"
 
-    chat = Chat()
-    await chat.start("I'm a nurse referring a 14 year old in Rutland")
-    await chat.say("autism")
-    await chat.say("yes, diagnosis letter from CAMHS")
+    chat = await _at_current_situation()
     past = "Threatened staff with a kitchen knife in Oct, knives locked away since"
     said = await chat.say(
         past,

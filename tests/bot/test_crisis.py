@@ -399,30 +399,30 @@ def test_without_a_floor_the_crisis_classifier_stays_silent(tmp_path: Path) -> N
     assert message.get(INTENT) == {"name": "greet", "confidence": 0.6}
 
 
-def test_the_crisis_classifier_learns_the_example_files_too(tmp_path: Path) -> None:
-    examples = tmp_path / "examples.yml"
-    examples.write_text(
-        yaml.safe_dump(
-            {
-                "crisis": [
-                    "grandad is grey and will not wake up",
-                    "mum is grey and cold, no waking",
-                ],
-                "not_crisis": ["grey skies today", "we woke up early", "mum likes the colour grey"],
-            }
-        ),
-        "utf-8",
-    )
+def _trained_on_example_file(tmp_path: Path, examples: dict[str, list[str]]) -> CrisisDetector:
+    """A detector whose classifier learnt one greeting and an example file, alarm from 0.5."""
+    path = tmp_path / "examples.yml"
+    path.write_text(yaml.safe_dump(examples), "utf-8")
     config = {
         **CrisisDetector.get_default_config(),
         "classifier_min_confidence": 0.5,
-        "examples": [str(examples)],
+        "examples": [str(path)],
     }
     storage, resource = LocalModelStorage(tmp_path), Resource("crisis_detector")
     context = ExecutionContext(GraphSchema({}), "test")
     training = TrainingData(training_examples=[Message(data={TEXT: "hello", INTENT: "greet"})])
     CrisisDetector.create(config, storage, resource, context).train(training)
-    detector = CrisisDetector.load(config, storage, resource, context)
+    return CrisisDetector.load(config, storage, resource, context)
+
+
+def test_the_crisis_classifier_learns_the_example_files_too(tmp_path: Path) -> None:
+    detector = _trained_on_example_file(
+        tmp_path,
+        {
+            "crisis": ["grandad is grey and will not wake up", "mum is grey and cold, no waking"],
+            "not_crisis": ["grey skies today", "we woke up early", "mum likes the colour grey"],
+        },
+    )
     text = "dad is grey and cold, no waking him"
     assert detect(text) is None
     [message] = detector.process([_classified(text, [("greet", 0.9)])])
@@ -486,32 +486,19 @@ def test_rasa_trains_and_parses_with_the_component_after_the_classifier(tmp_path
 
 
 def test_referral_answers_teach_danger_now_from_background(tmp_path: Path) -> None:
-    examples = tmp_path / "referral_answers.yml"
-    examples.write_text(
-        yaml.safe_dump(
-            {
-                "danger_now": [
-                    "he is on the roof of the flats now and staff cannot reach him",
-                    "she is on the roof and says she will jump, police on the way",
-                ],
-                "record_only": [
-                    "climbed onto the roof in 2023, brought down safely, roof access locked",
-                    "went up on the garage roof last summer, no injury, now supervised",
-                ],
-            }
-        ),
-        "utf-8",
+    detector = _trained_on_example_file(
+        tmp_path,
+        {
+            "danger_now": [
+                "he is on the roof of the flats now and staff cannot reach him",
+                "she is on the roof and says she will jump, police on the way",
+            ],
+            "record_only": [
+                "climbed onto the roof in 2023, brought down safely, roof access locked",
+                "went up on the garage roof last summer, no injury, now supervised",
+            ],
+        },
     )
-    config = {
-        **CrisisDetector.get_default_config(),
-        "classifier_min_confidence": 0.5,
-        "examples": [str(examples)],
-    }
-    storage, resource = LocalModelStorage(tmp_path), Resource("crisis_detector")
-    context = ExecutionContext(GraphSchema({}), "test")
-    training = TrainingData(training_examples=[Message(data={TEXT: "hello", INTENT: "greet"})])
-    CrisisDetector.create(config, storage, resource, context).train(training)
-    detector = CrisisDetector.load(config, storage, resource, context)
     now, background = detector.process(
         [
             _classified("he is on the roof now and staff cannot get to him", [("inform", 0.9)]),
