@@ -17,7 +17,7 @@ export RASA_TELEMETRY_ENABLED := false
 BOT_TRAINING_INPUTS := bot/config.yml $(wildcard bot/domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null) \
 	$(wildcard bot/components/*.py bot/components/*.yml)
 
-.PHONY: help run run-scaled test setup lint types test-backend test-actions validate test-conversations test-crisis test-heldout test-e2e test-browser eval eval-personas bench train catalogs catalogs-update clean
+.PHONY: help run run-scaled test checks setup lint types test-backend test-actions validate test-conversations test-crisis test-heldout test-e2e test-browser eval eval-personas bench train catalogs catalogs-update clean
 
 help:
 	@echo "make run    set up everything needed and start the stack on http://localhost:8000/"
@@ -160,7 +160,15 @@ test-e2e: setup
 test-browser: setup $(CHROMIUM) $(AXE)
 	$(BACKEND)/pytest -q -p no:cacheprovider tests/browser
 
-test: lint types test-backend validate test-actions test-conversations test-crisis test-heldout test-e2e test-browser
+# Training is a third of the run and leaves a core spare most of the time (its first minutes, the
+# featurizers, use one): the checks that need no model run beside it.
+test:
+	@$(MAKE) --no-print-directory -j2 --output-sync=line $(VENV)/backend/.installed $(VENV)/bot/.installed
+	@$(MAKE) --no-print-directory -j2 --output-sync=line checks $(MODEL)
+	@$(MAKE) --no-print-directory test-conversations test-crisis test-heldout test-e2e test-browser
+
+checks:
+	@$(MAKE) --no-print-directory lint types test-backend validate test-actions
 
 # Evaluation reports: reports/eval.md and eval.json (held-out questions and crisis set, easy-read
 # checks), conversations and the crisis development set under results/, and the persona suite

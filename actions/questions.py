@@ -1,6 +1,6 @@
 """The question bank: what families, the person and professionals ask, answered for who is asking.
 
-Every bank question is the retrieval intent `faq/<id>` (Rasa's ResponseSelector picks the id).
+Every bank question is the retrieval intent `faq/<id>` (the bank ranker picks the id).
 Its professional answer is the domain response `utter_faq/<id>` (bot/domain/questions.yml), one
 variation per variant where the documents differ; its easy-read answer is the easy_read topic of
 the same id. A response whose `custom` says `answer: easy_read` marks a question answered only in
@@ -8,9 +8,9 @@ easy read. Families get easy read, professionals plain English; a question with 
 it to everybody. Who is asking is known from the conversation, read from the message ("my son",
 "my patient"), or asked once.
 
-Two classifiers rank the bank for every message: Rasa's ResponseSelector and the bank ranker (a
-TF-IDF logistic regression, bot/components/bank_ranker.py); their mean decides. When it is unsure,
-the three nearest questions are offered ("Did you mean ...?"); only after that a person.
+The bank ranker (a logistic regression over TF-IDF and the sentence embedding,
+bot/components/bank_ranker.py) ranks the bank for every message. When it is unsure, the three
+nearest questions are offered ("Did you mean ...?"); only after that a person.
 """
 
 from __future__ import annotations
@@ -36,10 +36,10 @@ AUDIENCE_ASKED: Final = "audience_asked"
 PENDING: Final = "pending_question"
 FAMILY: Final = "family"
 PROFESSIONAL: Final = "professional"
-# The two rankings' mean: under CHOICE_MIN the choice is a guess and the nearest questions are
-# offered instead; a message the intent classifier was unsure of (nlu_fallback) is answered only
-# from FALLBACK_CHOICE_MIN; under OFFER_MIN a question is too far to offer. Set on the
-# development sets (tests/bot/questions_dev*.yml): 91.7% answered right, 6.3% answered wrong.
+# The bank ranker's confidence: under CHOICE_MIN the choice is a guess and the nearest questions
+# are offered instead; a message the intent classifier was unsure of (nlu_fallback) is answered
+# only from FALLBACK_CHOICE_MIN; under OFFER_MIN a question is too far to offer. Set on the
+# development sets (tests/bot/questions_dev*.yml): 92.5% answered right, 5.3% answered wrong.
 CHOICE_MIN: Final = 0.15
 FALLBACK_CHOICE_MIN: Final = 0.4
 OFFER_MIN: Final = 0.05
@@ -150,18 +150,9 @@ class Bank:
 
 
 def ranked_questions(message: dict[str, Any]) -> list[tuple[str, float]]:
-    """The bank's questions by the mean of the ResponseSelector's and the bank ranker's confidence."""
-    scores: dict[str, float] = {}
-    selector = ((message.get("response_selector") or {}).get(RETRIEVAL) or {}).get("ranking") or []
-    for entry in selector:
-        key = str(entry.get("intent_response_key") or "")
-        if key.startswith(f"{RETRIEVAL}/"):
-            question_id = key.split("/", 1)[1]
-            scores[question_id] = scores.get(question_id, 0.0) + float(entry["confidence"]) / 2
-    for entry in message.get("bank_ranking") or []:
-        question_id = str(entry["id"])
-        scores[question_id] = scores.get(question_id, 0.0) + float(entry["confidence"]) / 2
-    return sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    """The bank's questions by the bank ranker's confidence, surest first."""
+    ranking = [(str(e["id"]), float(e["confidence"])) for e in message.get("bank_ranking") or []]
+    return sorted(ranking, key=lambda item: item[1], reverse=True)
 
 
 def chosen_question(tracker: Tracker) -> str | None:

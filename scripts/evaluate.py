@@ -177,6 +177,7 @@ def main() -> int:
             HELDOUT / "crisis.yml",
             HELDOUT / "crisis_fresh.yml",
             HELDOUT / "crisis_third.yml",
+            HELDOUT / "crisis_fourth.yml",
         ],
     )
     args = parser.parse_args()

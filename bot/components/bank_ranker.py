@@ -1,11 +1,9 @@
-"""Rasa NLU component: a second opinion on which question of the bank a message asks.
+"""Rasa NLU component: which question of the bank a message asks.
 
 A logistic regression over TF-IDF word and character n-grams and the message's sentence embedding
-(scikit-learn, text_classifier.py), trained on the `faq/<id>` examples, ranks the bank's questions for every message and adds `bank_ranking` to the
-parse data. actions/questions.py reads it beside the ResponseSelector's ranking: the two disagree
-on different messages, and together they choose more often right than either alone (measured on
-the development sets, tests/bot/questions_dev*.yml). The same ranking gives the nearest questions
-for "Did you mean ...?" when neither is sure.
+(scikit-learn, text_classifier.py), trained on the `faq/<id>` examples, ranks the bank's questions
+for every message and adds `bank_ranking` to the parse data. actions/questions.py answers its
+first question when it is sure enough, and offers the nearest ones ("Did you mean ...?") when not.
 """
 
 from __future__ import annotations

@@ -1,6 +1,5 @@
 """Rasa NLU component: the message's sentence embedding (sentence_encoder.py) as a dense sentence
-feature of its text, read by the intent classifier and the ResponseSelector beside the word and
-character counts.
+feature of its text, read by the intent classifier beside the word and character counts.
 
 In bot/config.yml, after the tokenizer:
 

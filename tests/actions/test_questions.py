@@ -48,13 +48,9 @@ def asked(
     slots: dict[str, Any] | None = None,
     entities: list[dict[str, Any]] | None = None,
 ) -> Tracker:
-    """A message as Rasa parses it: the ResponseSelector's choice with its confidence."""
+    """A message as Rasa parses it: the bank ranker's choice with its confidence."""
     message: dict[str, Any] = {"intent": {"name": intent}, "entities": entities or [], "text": text}
     if question_id:
-        key = f"faq/{question_id}"
-        message["response_selector"] = {
-            "faq": {"ranking": [{"intent_response_key": key, "confidence": confidence}]}
-        }
         message["bank_ranking"] = [{"id": question_id, "confidence": confidence}]
     return tracker(slots, latest_message=message)
 
@@ -209,18 +205,10 @@ async def test_an_unsure_choice_offers_the_nearest_questions_then_a_person(
     service_env: RegisterService,
 ) -> None:
     message = asked(text="can i bring my sister to the meting")
-    message.latest_message["response_selector"] = {
-        "faq": {
-            "ranking": [
-                {"intent_response_key": "faq/mam_can_i_come", "confidence": 0.12},
-                {"intent_response_key": "faq/mam_who", "confidence": 0.1},
-                {"intent_response_key": "faq/mam", "confidence": 0.1},
-            ]
-        }
-    }
     message.latest_message["bank_ranking"] = [
         {"id": "mam_who", "confidence": 0.12},
-        {"id": "mam_can_i_come", "confidence": 0.08},
+        {"id": "mam_can_i_come", "confidence": 0.1},
+        {"id": "mam", "confidence": 0.06},
         {"id": "consent", "confidence": 0.01},
     ]
     assert questions.chosen_question(message) is None
@@ -239,21 +227,13 @@ async def test_an_unsure_choice_offers_the_nearest_questions_then_a_person(
     assert message_said["buttons"][-1]["title"] == "None of these"
 
 
-def test_the_two_rankings_decide_together() -> None:
+def test_the_surest_question_comes_first() -> None:
     message = asked(text="x").latest_message
-    message["response_selector"] = {
-        "faq": {
-            "ranking": [
-                {"intent_response_key": "faq/mam", "confidence": 0.6},
-                {"intent_response_key": "faq/mam_topics", "confidence": 0.4},
-            ]
-        }
-    }
     message["bank_ranking"] = [
-        {"id": "mam_topics", "confidence": 0.9},
         {"id": "mam", "confidence": 0.1},
+        {"id": "mam_topics", "confidence": 0.9},
     ]
-    assert questions.ranked_questions(message)[0][0] == "mam_topics"
+    assert questions.ranked_questions(message) == [("mam_topics", 0.9), ("mam", 0.1)]
 
 
 async def test_nothing_near_gets_the_default_answer(service_env: RegisterService) -> None:

@@ -156,6 +156,9 @@ def run_stack(
         "DSP_RASA_PORT": str(free_port()),
         "DSP_HOST": "127.0.0.1",
         "PYTHONPATH": str(ROOT),
+        # Personas answer at once, not as slowly as people type: at the default 30 messages a
+        # minute the longest waited a minute each (the limit itself: tests/backend/test_door.py).
+        "DSP_CHAT_RATE_PER_MINUTE": "240",
     }
     env.pop("DATABASE_URL", None)
     env.update(scaled or {})
