@@ -123,14 +123,13 @@ class ReferralRequest(GraphComponent):
             text = str(message.get(TEXT) or "")
             if not text:
                 continue
-            chosen = None
-            if name in _OVERRIDDEN:
-                chosen = referral_requested(text)
-            elif name in _REFERRAL_INTENTS and asked_of_the_bank(
+            chosen = (referral_requested(text) if name in _OVERRIDDEN else None) or name
+            # Whether the classifier or the request's words made it a referral.
+            if chosen in _REFERRAL_INTENTS and asked_of_the_bank(
                 text, message.get(BANK_RANKING) or [], self._min_confidence, self._general
             ):
                 chosen = "faq"
-            if chosen:
+            if chosen != name:
                 intent = {INTENT_NAME_KEY: chosen, PREDICTED_CONFIDENCE_KEY: 1.0}
                 message.set(INTENT, intent, add_to_output=True)
         return messages
