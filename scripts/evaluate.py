@@ -178,6 +178,7 @@ def main() -> int:
             HELDOUT / "crisis_fresh.yml",
             HELDOUT / "crisis_third.yml",
             HELDOUT / "crisis_fourth.yml",
+            HELDOUT / "crisis_fifth.yml",
         ],
     )
     args = parser.parse_args()

@@ -1,10 +1,11 @@
 """Rasa NLU component: the crisis safety net, run after the intent classifier.
 
-Two checks, either enough: the rules in crisis.py, and a crisis classifier of its own (TF-IDF
-logistic regression, text_classifier.py) trained on the `crisis` examples against every other
-example and on the development sets named in `examples` (including referral answers: danger
-happening now against risk told as background, data/crisis/referral_answers.yml). When either
-finds immediate danger, the intent becomes `crisis` (confidence 1.0 for the rules, the
+Two checks: the rules in crisis.py, and a crisis classifier of its own (TF-IDF logistic
+regression, text_classifier.py) trained on the `crisis` examples against every other example and
+on the development sets named in `examples` (including referral answers: danger happening now
+against risk told as background, data/crisis/referral_answers.yml). The classifier's alarm is
+enough; a rule's match is enough where the classifier does not find the message plainly calm
+(`rule_min_confidence`). When either finds immediate danger, the intent becomes `crisis` (confidence 1.0 for the rules, the
 classifier's probability otherwise), with the intent classifier's ranking below it, so the
 conversation gives the emergency routes at once in any state, inside any form. The intent
 classifier's own `crisis` guess alone gives way to its next guess: its false alarms varied from
@@ -67,12 +68,16 @@ class CrisisDetector(GraphComponent):
         # examples: YAML files of messages the classifier also learns: `crisis` and `danger_now`
         # as crisis, `not_crisis` and `record_only` as calm.
         # classifier_min_confidence: the crisis classifier raises the alarm from this probability
-        # (None: only the rules raise it). C: its regularisation.
+        # (None: only the rules raise it). rule_min_confidence: a rule's match counts only where
+        # the classifier gives at least this (None: always); a game, a film or a scare long past
+        # matches a rule in words the classifier has learnt to read as calm. C: its
+        # regularisation.
         return {
             "intent": CRISIS_INTENT,
             "patterns_file": None,
             "examples": [],
             "classifier_min_confidence": None,
+            "rule_min_confidence": None,
             "C": 4.0,
         }
 
@@ -92,6 +97,8 @@ class CrisisDetector(GraphComponent):
         self._classifier = classifier
         floor = config.get("classifier_min_confidence")
         self._classifier_min_confidence = None if floor is None else float(floor)
+        rule_floor = config.get("rule_min_confidence")
+        self._rule_min_confidence = None if rule_floor is None else float(rule_floor)
 
     @staticmethod
     def _rules_for(config: dict[str, Any]) -> CrisisRules:
@@ -159,9 +166,11 @@ class CrisisDetector(GraphComponent):
                 for entry in message.get(INTENT_RANKING_KEY) or []
                 if entry.get(INTENT_NAME_KEY) != self._intent
             ]
-            match = self._rules.detect(text)
             floor = self._classifier_min_confidence
             classified = self._classifier_confidence(str(text))
+            rule_floor = self._rule_min_confidence
+            confirmed = rule_floor is None or floor is None or classified >= rule_floor
+            match = self._rules.detect(text) if confirmed else None
             alarm = floor is not None and classified >= floor
             if floor is not None:
                 verdict = {"confidence": round(classified, 3), "alarm": alarm}

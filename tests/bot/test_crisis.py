@@ -429,6 +429,55 @@ def test_the_crisis_classifier_learns_the_example_files_too(tmp_path: Path) -> N
     assert message.get(INTENT)["name"] == CRISIS_INTENT
 
 
+def _detector_with_rule_floor(tmp_path: Path, rule_floor: float | None) -> CrisisDetector:
+    tmp_path.mkdir()
+    path = tmp_path / "examples.yml"
+    examples = {
+        "crisis": [
+            "he has a knife to his brother's throat",
+            "she took all her tablets an hour ago",
+            "he is on the bridge and says he will jump",
+        ],
+        "not_crisis": [
+            "he shouts at fortnite all night, it's just the game",
+            "fortnite again, he shouts at his mates on the headset",
+            "they play fortnite together and shout at the screen, it's just the game",
+            "the game makes him shout at his mates",
+        ],
+    }
+    path.write_text(yaml.safe_dump(examples), "utf-8")
+    config = {
+        **CrisisDetector.get_default_config(),
+        "classifier_min_confidence": 0.9,
+        "rule_min_confidence": rule_floor,
+        "examples": [str(path)],
+    }
+    storage, resource = LocalModelStorage(tmp_path), Resource("crisis_detector")
+    context = ExecutionContext(GraphSchema({}), "test")
+    training = TrainingData(training_examples=[Message(data={TEXT: "hello", INTENT: "greet"})])
+    CrisisDetector.create(config, storage, resource, context).train(training)
+    return CrisisDetector.load(config, storage, resource, context)
+
+
+def test_a_rule_counts_only_where_the_classifier_does_not_find_the_message_calm(
+    tmp_path: Path,
+) -> None:
+    game = "he shouts 'I'm going to kill you' at his mates on fortnite, it's just the game"
+    threat = "he says he is going to kill you, he has a knife to his brother's throat"
+    assert detect(game) is not None and detect(threat) is not None
+    without = _detector_with_rule_floor(tmp_path / "without", None)
+    assert without.process([_classified(game, [("greet", 0.9)])])[0].get(INTENT)["name"] == (
+        CRISIS_INTENT
+    )
+    detector = _detector_with_rule_floor(tmp_path / "with", 0.2)
+    [calm, danger] = detector.process(
+        [_classified(game, [("greet", 0.9)]), _classified(threat, [("greet", 0.9)])]
+    )
+    assert calm.get(CLASSIFIER_KEY)["confidence"] < 0.2
+    assert calm.get(INTENT)["name"] == "greet" and calm.get(CRISIS_KEY) is None
+    assert danger.get(INTENT)["name"] == CRISIS_INTENT and danger.get(CRISIS_KEY) is not None
+
+
 def test_a_message_without_text_is_passed_over(component: CrisisDetector) -> None:
     assert component.process([Message(data={})])[0].get(INTENT) is None
 

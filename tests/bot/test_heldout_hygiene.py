@@ -51,7 +51,8 @@ CRISIS_TRAINING = TRAINING | {
 
 
 @pytest.mark.parametrize(
-    "name", ["crisis.yml", "crisis_fresh.yml", "crisis_third.yml", "crisis_fourth.yml"]
+    "name",
+    ["crisis.yml", "crisis_fresh.yml", "crisis_third.yml", "crisis_fourth.yml", "crisis_fifth.yml"],
 )
 def test_no_held_out_crisis_message_is_trained_on(name: str) -> None:
     crisis = yaml.safe_load((ROOT / "tests" / "heldout" / name).read_text("utf-8"))

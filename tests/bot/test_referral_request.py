@@ -1,10 +1,9 @@
-"""A request to refer is the referral's; a question about referring is the bank's."""
+"""A request to refer is the referral's, a question about referring is not."""
 
 import pytest
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.components.bank_ranker import BANK_RANKING
 from bot.components.referral_request import ReferralRequest, referral_requested
 
 
@@ -36,7 +35,7 @@ def test_a_request_to_refer_is_told_from_a_question(text: str, intent: str | Non
 
 
 def _component() -> ReferralRequest:
-    return ReferralRequest(ReferralRequest.get_default_config())
+    return ReferralRequest()
 
 
 @pytest.mark.parametrize(
@@ -60,39 +59,3 @@ def test_the_component_turns_a_request_into_the_referral_intent(
     message = Message(data={TEXT: text, INTENT: {"name": classified, "confidence": 0.8}})
     [processed] = _component().process([message])
     assert processed.get(INTENT)["name"] == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "top", "confidence", "expected"),
-    [
-        # Asked about one particular case, which the bank answers with confidence.
-        ("client declined consent, can i still refer?", "consent_refused", 0.9, "faq"),
-        ("can i withdraw a referral", "edit_referral", 0.95, "faq"),
-        ("if i refer to the dsr do i also need to refer to camhs", "other_referrals", 0.9, "faq"),
-        # A request, though the bank ranker finds a question in it.
-        (
-            "Please can I refer an adult with learning disabilities and autism to the DSR",
-            "autism_no_ld",
-            0.94,
-            "refer_someone",
-        ),
-        # The general questions about referring: the referral is what is wanted.
-        ("can I refer him to the DSP?", "how_to_refer", 0.95, "refer_someone"),
-        # The bank ranker is not sure enough.
-        ("can i refer if the gp is in another ICB", "gp_and_address", 0.65, "refer_someone"),
-    ],
-)
-def test_a_question_about_one_case_is_the_banks_though_taken_for_a_request(
-    text: str, top: str, confidence: float, expected: str
-) -> None:
-    # Taken for a request by the classifier, or by the request's own words ("can i ... refer").
-    for classified in ("refer_someone", "faq"):
-        message = Message(
-            data={
-                TEXT: text,
-                INTENT: {"name": classified, "confidence": 0.9},
-                BANK_RANKING: [{"id": top, "confidence": confidence}],
-            }
-        )
-        [processed] = _component().process([message])
-        assert processed.get(INTENT)["name"] == expected
