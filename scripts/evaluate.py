@@ -179,6 +179,7 @@ def main() -> int:
             HELDOUT / "crisis_third.yml",
             HELDOUT / "crisis_fourth.yml",
             HELDOUT / "crisis_fifth.yml",
+            HELDOUT / "crisis_sixth.yml",
         ],
     )
     args = parser.parse_args()
