@@ -106,11 +106,13 @@ def markdown(report: dict[str, Any]) -> str:
         "match is no alarm: the classifier's is, having learnt danger happening now from risk told",
         "as background (`data/crisis/referral_answers.yml`), or a crisis said with a word like",
         '"now" or "tonight". The intent classifier\'s `crisis` alone does not raise it: from 0.9 it',
-        "gave 5.8% false alarms on the first set, varying from one training to the next. The four",
-        "older crisis sets, each written blind and first measured once, have since guided choices",
-        "(the classifier's 0.7, the rules' 0.2 and its regularisation were chosen on them, with",
-        "more examples in `data/crisis/crisis_means.yml` by a helper who saw no held-out set); the",
-        "fifth set was written blind on 2026-11-30 and was not used for those choices.",
+        "gave 5.8% false alarms on the first set, varying from one training to the next. Each",
+        "crisis set was written blind and is a development set once looked at: the classifier's",
+        "0.7, the rules' 0.2 and its regularisation were chosen on sets 1 to 4, with more examples",
+        "(`data/crisis/crisis_means.yml`); set 5 measured that first (recall 98.7%, false alarms",
+        "4.5%), and its misses and false alarms guided a third round of examples",
+        "(`data/crisis/crisis_speech.yml`, by a helper who saw no held-out set). Set 6, written",
+        "blind on 2026-11-30, measures that round first.",
     ]
     for q in report["questions"]:
         lines += ["", f"## Confusions, {q['set']} (expected → what the assistant did)", ""]
