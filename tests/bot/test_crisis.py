@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -399,14 +400,19 @@ def test_without_a_floor_the_crisis_classifier_stays_silent(tmp_path: Path) -> N
     assert message.get(INTENT) == {"name": "greet", "confidence": 0.6}
 
 
-def _trained_on_example_file(tmp_path: Path, examples: dict[str, list[str]]) -> CrisisDetector:
-    """A detector whose classifier learnt one greeting and an example file, alarm from 0.5."""
+def _trained_on_example_file(
+    tmp_path: Path, examples: dict[str, list[str]], **config_changes: Any
+) -> CrisisDetector:
+    """A detector whose classifier learnt one greeting and an example file, alarm from 0.5 unless
+    the config changes say otherwise."""
+    tmp_path.mkdir(exist_ok=True)
     path = tmp_path / "examples.yml"
     path.write_text(yaml.safe_dump(examples), "utf-8")
     config = {
         **CrisisDetector.get_default_config(),
         "classifier_min_confidence": 0.5,
         "examples": [str(path)],
+        **config_changes,
     }
     storage, resource = LocalModelStorage(tmp_path), Resource("crisis_detector")
     context = ExecutionContext(GraphSchema({}), "test")
@@ -429,34 +435,28 @@ def test_the_crisis_classifier_learns_the_example_files_too(tmp_path: Path) -> N
     assert message.get(INTENT)["name"] == CRISIS_INTENT
 
 
+_GAME_AND_DANGER = {
+    "crisis": [
+        "he has a knife to his brother's throat",
+        "she took all her tablets an hour ago",
+        "he is on the bridge and says he will jump",
+    ],
+    "not_crisis": [
+        "he shouts at fortnite all night, it's just the game",
+        "fortnite again, he shouts at his mates on the headset",
+        "they play fortnite together and shout at the screen, it's just the game",
+        "the game makes him shout at his mates",
+    ],
+}
+
+
 def _detector_with_rule_floor(tmp_path: Path, rule_floor: float | None) -> CrisisDetector:
-    tmp_path.mkdir()
-    path = tmp_path / "examples.yml"
-    examples = {
-        "crisis": [
-            "he has a knife to his brother's throat",
-            "she took all her tablets an hour ago",
-            "he is on the bridge and says he will jump",
-        ],
-        "not_crisis": [
-            "he shouts at fortnite all night, it's just the game",
-            "fortnite again, he shouts at his mates on the headset",
-            "they play fortnite together and shout at the screen, it's just the game",
-            "the game makes him shout at his mates",
-        ],
-    }
-    path.write_text(yaml.safe_dump(examples), "utf-8")
-    config = {
-        **CrisisDetector.get_default_config(),
-        "classifier_min_confidence": 0.9,
-        "rule_min_confidence": rule_floor,
-        "examples": [str(path)],
-    }
-    storage, resource = LocalModelStorage(tmp_path), Resource("crisis_detector")
-    context = ExecutionContext(GraphSchema({}), "test")
-    training = TrainingData(training_examples=[Message(data={TEXT: "hello", INTENT: "greet"})])
-    CrisisDetector.create(config, storage, resource, context).train(training)
-    return CrisisDetector.load(config, storage, resource, context)
+    return _trained_on_example_file(
+        tmp_path,
+        _GAME_AND_DANGER,
+        classifier_min_confidence=0.9,
+        rule_min_confidence=rule_floor,
+    )
 
 
 def test_a_rule_counts_only_where_the_classifier_does_not_find_the_message_calm(
