@@ -5,11 +5,11 @@ regression, text_classifier.py) trained on the `crisis` examples against every o
 on the development sets named in `examples` (including referral answers: danger happening now
 against risk told as background, data/crisis/referral_answers.yml). The classifier's alarm is
 enough; a rule's match is enough where the classifier does not find the message plainly calm
-(`rule_min_confidence`). When either finds immediate danger, the intent becomes `crisis` (confidence 1.0 for the rules, the
-classifier's probability otherwise), with the intent classifier's ranking below it, so the
-conversation gives the emergency routes at once in any state, inside any form. The intent
-classifier's own `crisis` guess alone gives way to its next guess: its false alarms varied from
-one training to the next (reports/eval.md).
+(`rule_min_confidence`). When either finds immediate danger, the intent becomes `crisis`
+(confidence 1.0 for the rules, the classifier's probability otherwise), with the intent
+classifier's ranking below it, so the conversation gives the emergency routes at once in any
+state, inside any form. The intent classifier's own `crisis` guess alone gives way to its next
+guess: its false alarms varied from one training to the next (reports/eval.md).
 
 The rules generalise less than the classifier (held-out recall 78% and 67% on the two blind sets)
 and the classifier misses what the rules were written for; together they catch the most for the
