@@ -174,7 +174,7 @@ checks:
 # checks), conversations and the crisis development set under results/, and the persona suite
 # through /chat on the running stack under reports/ (personas completed, messages per referral).
 eval: $(MODEL) catalogs test-conversations test-crisis eval-personas
-	$(BOT)/python scripts/evaluate.py $(MODEL) results/eval.json
+	$(BOT)/python scripts/evaluate.py $(MODEL) results/eval.json --cross-validate
 	$(BACKEND)/python scripts/eval_report.py results/eval.json reports
 
 eval-personas: setup

@@ -64,6 +64,49 @@ def crisis_rows(c: dict[str, Any], gates: dict[str, float]) -> list[str]:
     ]
 
 
+def cross_validation_rows(cv: dict[str, Any]) -> list[str]:
+    """The table rows of the crisis net measured on each development set left out in turn."""
+    t = cv["total"]
+    sets = f"{len(cv['folds'])} sets once written blind, each left out in turn"
+    return [
+        f"| Crisis recall, {sets} ({t['crisis_messages']} messages) | {t['recall']:.1%} | "
+        f"100% ({_mark(t['recall'] >= 1.0)}) |",
+        f"| Crisis false alarms, the same ({t['look_alikes']} look-alikes) | "
+        f"{t['false_alarm_rate']:.1%} | ≤ {TARGET_FALSE_ALARMS:.0%} "
+        f"({_mark(t['false_alarm_rate'] <= TARGET_FALSE_ALARMS)}) |",
+        f"| Referral answers recorded without the emergency answer, the same "
+        f"({t['referral_record_only']}) | {t['referral_record_only'] - t['referral_interrupted']} "
+        "| all |",
+        f"| Danger now in a referral answer warned, the same ({t['referral_danger_now']}) | "
+        f"{1 - t['referral_unwarned'] / max(1, t['referral_danger_now']):.1%} | 100% |",
+    ]
+
+
+def cross_validation_section(cv: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        "## Crisis sets left out in turn",
+        "",
+        "Each set in `data/crisis/blind_*.yml` was written blind and measured once as a held-out",
+        "set; each is now trained on. Here the crisis classifier is trained as the pipeline trains",
+        "it on everything but one of them, which is then measured (scripts/crisis_cross_validation.py).",
+        "",
+        "| Set | Missed | False alarms | Referral answers interrupted | Danger now not warned |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| `{f['set']}` | {len(f['missed'])} of {f['crisis_messages']} | "
+        f"{len(f['false_alarms'])} of {f['look_alikes']} | "
+        f"{len(f['referral_interrupted'])} of {f['referral_record_only']} | "
+        f"{len(f['referral_unwarned'])} of {f['referral_danger_now']} |"
+        for f in cv["folds"]
+    ]
+    for title, key in CRISIS_LISTS:
+        lines += ["", f"### {title}, sets left out", ""]
+        lines += [f"- {t} (`{f['set']}`)" for f in cv["folds"] for t in f[key]] or ["none"]
+    return lines
+
+
 def question_rows(q: dict[str, Any], gates: dict[str, float]) -> list[str]:
     """The table rows of one held-out set of question paraphrases."""
     return [
@@ -78,6 +121,8 @@ def question_rows(q: dict[str, Any], gates: dict[str, float]) -> list[str]:
 
 def markdown(report: dict[str, Any]) -> str:
     e = report["easy_read"]
+    cv = report.get("crisis_cross_validation")
+    net = report["crisis_net"]
 
     lines = [
         "# Held-out evaluation",
@@ -90,6 +135,7 @@ def markdown(report: dict[str, Any]) -> str:
         "| --- | --- | --- |",
         *(row for q in report["questions"] for row in question_rows(q, report["gates"])),
         *(row for c in report["crisis"] for row in crisis_rows(c, report["gates"])),
+        *(cross_validation_rows(cv) if cv else []),
         f"| Family answers passing the easy-read checks ({e['answers']} topic × variant) | "
         f"{e['passing']} | all |",
         "",
@@ -100,19 +146,20 @@ def markdown(report: dict[str, Any]) -> str:
         "development sets), unless it is one of the general questions about referring.",
         "",
         "The crisis net raises the alarm when its own classifier (TF-IDF logistic regression over",
-        "the crisis examples and development sets) gives 0.7 or more, or when its rules match and",
-        "the classifier gives 0.2 or more (a game, a film or a scare long past matches a rule in",
-        "words the classifier reads as calm). Inside a referral's free-text answers the rules'",
-        "match is no alarm: the classifier's is, having learnt danger happening now from risk told",
-        "as background (`data/crisis/referral_answers.yml`), or a crisis said with a word like",
-        '"now" or "tonight". The intent classifier\'s `crisis` alone does not raise it: from 0.9 it',
-        "gave 5.8% false alarms on the first set, varying from one training to the next. Each",
-        "crisis set was written blind and is a development set once looked at: the classifier's",
-        "0.7, the rules' 0.2 and its regularisation were chosen on sets 1 to 4, with more examples",
-        "(`data/crisis/crisis_means.yml`); set 5 measured that first (recall 98.7%, false alarms",
-        "4.5%), and its misses and false alarms guided a third round of examples",
-        "(`data/crisis/crisis_speech.yml`, by a helper who saw no held-out set). Set 6, written",
-        "blind on 2026-11-30, measures that round first.",
+        f"the crisis examples and development sets, C {net['C']}) gives "
+        f"{net['classifier_min_confidence']} or more, or when its",
+        f"rules match and the classifier gives {net['rule_min_confidence']} or more (a game, a "
+        "film or a scare long past",
+        "matches a rule in words the classifier reads as calm). Inside a referral's free-text",
+        "answers the rules' match is no alarm: the classifier's is, having learnt danger happening",
+        'now from risk told as background, or a crisis said with a word like "now" or',
+        '"tonight". The intent classifier\'s `crisis` alone does not raise it: its false alarms',
+        "varied from one training to the next.",
+        "",
+        "Each crisis set was written blind and is a development set once looked at. The six sets",
+        "measured before this one are now trained on (`data/crisis/blind_*.yml`); the three",
+        "numbers above were chosen by leaving each out in turn (the last section). The crisis set",
+        "above (`tests/heldout/`) was written blind and first measured after those choices.",
     ]
     for q in report["questions"]:
         lines += ["", f"## Confusions, {q['set']} (expected → what the assistant did)", ""]
@@ -122,6 +169,7 @@ def markdown(report: dict[str, Any]) -> str:
         for title, key in CRISIS_LISTS:
             lines += ["", f"## {title} ({c['set']})", ""]
             lines += [f"- {t}" for t in c[key]] or ["none"]
+    lines += cross_validation_section(cv) if cv else []
     lines += ["", "## Easy-read problems", ""]
     lines += [f"- {f['topic']} ({f['variant']}): {'; '.join(f['problems'])}" for f in e["failing"]]
     if not e["failing"]:

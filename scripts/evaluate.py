@@ -141,6 +141,7 @@ async def evaluate(
     from rasa.utils.log_utils import configure_structlog
 
     from actions import questions
+    from scripts.crisis_cross_validation import detector_config
 
     configure_structlog(logging.WARNING)  # Rasa's debug lines would print every message's text
     agent = Agent.load(str(model))
@@ -155,6 +156,10 @@ async def evaluate(
         "machine": {"python": platform.python_version(), "platform": platform.platform()},
         "questions": [await _question_measures(agent, bank, path) for path in question_files],
         "crisis": [await _crisis_measures(parse, path) for path in crisis_files],
+        "crisis_net": {
+            key: detector_config()[key]
+            for key in ("classifier_min_confidence", "rule_min_confidence", "C")
+        },
     }
 
 
@@ -163,6 +168,11 @@ def main() -> int:
     parser.add_argument("model", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--gate", action="store_true", help="fail under the thresholds")
+    parser.add_argument(
+        "--cross-validate",
+        action="store_true",
+        help="also measure each set once written blind, left out of the crisis classifier",
+    )
     parser.add_argument(
         "--questions",
         type=Path,
@@ -173,19 +183,16 @@ def main() -> int:
         "--crisis",
         type=Path,
         nargs="+",
-        default=[
-            HELDOUT / "crisis.yml",
-            HELDOUT / "crisis_fresh.yml",
-            HELDOUT / "crisis_third.yml",
-            HELDOUT / "crisis_fourth.yml",
-            HELDOUT / "crisis_fifth.yml",
-            HELDOUT / "crisis_sixth.yml",
-        ],
+        default=[HELDOUT / "crisis_seventh.yml"],
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     started = time.monotonic()
     report = asyncio.run(evaluate(args.model.resolve(), args.questions, args.crisis))
+    if args.cross_validate:
+        from scripts.crisis_cross_validation import cross_validate
+
+        report["crisis_cross_validation"] = cross_validate()
     report["seconds"] = round(time.monotonic() - started, 1)
     report["gates"] = {"answer_accuracy": MIN_ANSWER_ACCURACY, "crisis_recall": MIN_CRISIS_RECALL}
     args.out.parent.mkdir(parents=True, exist_ok=True)

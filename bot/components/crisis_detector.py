@@ -42,7 +42,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.components.crisis import PATTERNS_FILE, CrisisRules
+from bot.components.crisis import PATTERNS_FILE, CrisisMatch, CrisisRules
 from bot.components.text_classifier import TextClassifier
 
 CRISIS_INTENT = "crisis"
@@ -56,6 +56,31 @@ CLASSIFIER_KEY = "crisis_classifier"
 _FILE = "crisis_classifier"
 _CRISIS, _CALM = "crisis", "calm"
 _CRISIS_KEYS = frozenset({"crisis", "danger_now"})
+
+
+def fit_classifier(
+    labelled: list[tuple[str, bool]], example_sets: list[dict[str, list[str]]], *, C: float
+) -> TextClassifier | None:
+    """The crisis classifier: the intent examples (`True` for the crisis intent) and the example
+    sets' messages, `crisis` and `danger_now` as crisis and every other key as calm; None where
+    one side is empty. A message given both labels counts as crisis."""
+    crisis: dict[str, None] = {}
+    calm: dict[str, None] = {}
+    for text, is_crisis in labelled:
+        if text:
+            (crisis if is_crisis else calm)[text] = None
+    for examples in example_sets:
+        for key, texts in examples.items():
+            (crisis if key in _CRISIS_KEYS else calm).update(dict.fromkeys(texts))
+    calm = {text: None for text in calm if text not in crisis}
+    if not crisis or not calm:
+        return None
+    return TextClassifier.fit(
+        [*crisis, *calm],
+        [_CRISIS] * len(crisis) + [_CALM] * len(calm),
+        C=C,
+        balanced=True,  # far fewer crisis messages than others
+    )
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -101,7 +126,7 @@ class CrisisDetector(GraphComponent):
         self._rule_min_confidence = None if rule_floor is None else float(rule_floor)
 
     @staticmethod
-    def _rules_for(config: dict[str, Any]) -> CrisisRules:
+    def rules_for(config: dict[str, Any]) -> CrisisRules:
         path = Path(config["patterns_file"]) if config.get("patterns_file") else PATTERNS_FILE
         return CrisisRules.from_file(path)
 
@@ -113,29 +138,19 @@ class CrisisDetector(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> CrisisDetector:
-        return cls(config, cls._rules_for(config), model_storage, resource)
+        return cls(config, cls.rules_for(config), model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        crisis: dict[str, None] = {}
-        calm: dict[str, None] = {}
-        for message in training_data.intent_examples:
-            text = str(message.get(TEXT) or "")
-            if text:
-                (crisis if message.get(INTENT) == self._intent else calm)[text] = None
-        for path in self._config["examples"]:
-            examples = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-            for key, texts in examples.items():
-                (crisis if key in _CRISIS_KEYS else calm).update(dict.fromkeys(texts))
-        calm = {text: None for text in calm if text not in crisis}
-        if not crisis or not calm:
-            return self._resource
-        self._classifier = TextClassifier.fit(
-            [*crisis, *calm],
-            [_CRISIS] * len(crisis) + [_CALM] * len(calm),
-            C=float(self._config["C"]),
-            balanced=True,  # far fewer crisis messages than others
-        )
-        self._classifier.write(self._storage, self._resource, _FILE)
+        labelled = [
+            (str(message.get(TEXT) or ""), message.get(INTENT) == self._intent)
+            for message in training_data.intent_examples
+        ]
+        sets = [
+            yaml.safe_load(Path(p).read_text(encoding="utf-8")) for p in self._config["examples"]
+        ]
+        self._classifier = fit_classifier(labelled, sets, C=float(self._config["C"]))
+        if self._classifier is not None:
+            self._classifier.write(self._storage, self._resource, _FILE)
         return self._resource
 
     @classmethod
@@ -148,13 +163,22 @@ class CrisisDetector(GraphComponent):
         **kwargs: Any,
     ) -> CrisisDetector:
         classifier = TextClassifier.read(model_storage, resource, _FILE)  # None: the rules alone
-        return cls(config, cls._rules_for(config), model_storage, resource, classifier)
+        return cls(config, cls.rules_for(config), model_storage, resource, classifier)
 
     def _classifier_confidence(self, text: str) -> float:
         if self._classifier is None or self._classifier_min_confidence is None:
             return 0.0
         probabilities = self._classifier.probabilities(text)
         return float(probabilities[self._classifier.classes.index(_CRISIS)])
+
+    def verdict(self, text: str) -> tuple[float, CrisisMatch | None, bool]:
+        """The crisis classifier's probability, the rule that matched (where a rule's match
+        counts) and whether the classifier raises the alarm."""
+        classified = self._classifier_confidence(text)
+        rule_floor, floor = self._rule_min_confidence, self._classifier_min_confidence
+        counts = rule_floor is None or floor is None or classified >= rule_floor
+        match = self._rules.detect(text) if counts else None
+        return classified, match, floor is not None and classified >= floor
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -166,13 +190,8 @@ class CrisisDetector(GraphComponent):
                 for entry in message.get(INTENT_RANKING_KEY) or []
                 if entry.get(INTENT_NAME_KEY) != self._intent
             ]
-            floor = self._classifier_min_confidence
-            classified = self._classifier_confidence(str(text))
-            rule_floor = self._rule_min_confidence
-            confirmed = rule_floor is None or floor is None or classified >= rule_floor
-            match = self._rules.detect(text) if confirmed else None
-            alarm = floor is not None and classified >= floor
-            if floor is not None:
+            classified, match, alarm = self.verdict(str(text))
+            if self._classifier_min_confidence is not None:
                 verdict = {"confidence": round(classified, 3), "alarm": alarm}
                 message.set(CLASSIFIER_KEY, verdict, add_to_output=True)
             confidence = 1.0 if match else classified

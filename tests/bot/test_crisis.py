@@ -156,6 +156,9 @@ def test_some_wording_is_a_crisis_only_when_it_is_now() -> None:
         # self-harm now, serious injury
         ("she's cut deep and it won't stop bleeding", "self_harm"),
         ("my sister is upstairs cutting again", "self_harm"),
+        ("i've just self harmed and there's blood everywhere", "self_harm"),
+        ("im cutting rite now", "self_harm"),
+        ("I'm frightened of what I might do", "self_harm"),
         # danger to or from others now
         ("he's got a knife and says he'll use it on his sister", "violence"),
         ("hes smashing the house up and the kids are here", "violence"),
@@ -169,6 +172,9 @@ def test_some_wording_is_a_crisis_only_when_it_is_now() -> None:
         ("my toddler has swallowed a button battery", "overdose"),
         ("he banged his head and now he's drowsy", "medical"),
         ("he's unresponsive", "medical"),
+        ("sorry to go off topic but she's just collapsed in the hall", "medical"),
+        ("never mind the form, he's just collapsed", "medical"),
+        ("ok thanks. my brother's just overdosed on mum's tablets", "overdose"),
         # abuse now
         ("my carer is hurting me now", "violence"),
         ("someone is touching me", "abuse"),
@@ -206,6 +212,10 @@ def test_each_kind_of_danger_now_is_caught(text: str, category: str) -> None:
         "hanging on by a thread but coping",
         "he ran off in the shop but we found him",
         "she's on the bridge watching the boats",
+        "I'm scared of what he will do when school finishes for summer",
+        "never mind, he has calmed down now",
+        "he has never collapsed",
+        "write it down right now please",
     ],
 )
 def test_look_alikes_are_not_crises(text: str) -> None:
@@ -558,3 +568,23 @@ def test_referral_answers_teach_danger_now_from_background(tmp_path: Path) -> No
     assert now.get(INTENT)["name"] == CRISIS_INTENT
     assert background.get(CLASSIFIER_KEY)["alarm"] is False
     assert background.get(INTENT)["name"] == "inform"
+
+
+def test_a_left_out_set_is_decided_as_the_assistant_decides(tmp_path: Path) -> None:
+    # scripts/crisis_cross_validation.py measures each set left out of the classifier's training
+    # with the detector's own verdict and the referral's own rule for free-text answers.
+    from scripts.crisis_cross_validation import measure
+
+    detector = _detector_with_rule_floor(tmp_path, 0.2)
+    left_out = {
+        "crisis": ["she took all her tablets an hour ago", "we are fine thanks"],
+        "not_crisis": ["they shout at fortnite, it's just the game", "he has a knife to my throat"],
+        "record_only": ["he took all his tablets in 2019, none since"],
+        "danger_now": ["right now he has a knife to his brother's throat", "lovely weather"],
+    }
+    measured = measure(detector, "left_out.yml", left_out)
+    assert measured["missed"] == ["we are fine thanks"]
+    assert measured["false_alarms"] == ["he has a knife to my throat"]
+    assert measured["referral_interrupted"] == []
+    assert measured["referral_unwarned"] == ["lovely weather"]
+    assert (measured["crisis_messages"], measured["look_alikes"]) == (2, 2)
