@@ -75,16 +75,19 @@ _ASKING = re.compile(
 )
 
 
-def emergency_in_answer(message: dict[str, Any], free_text: bool) -> bool:
+def emergency_in_answer(message: dict[str, Any], free_text: bool, answered: bool = False) -> bool:
     """Whether an answer inside the referral gets the emergency routes: danger happening now (the
     crisis classifier's alarm, which learnt it from background risk, or a crisis said with "now"),
-    or, to a question that is not free text, the crisis rules' own match."""
+    or, to a question that is not free text, the crisis rules' own match. There the classifier's
+    alarm alone counts only when the service did not read the message as an answer (`answered`):
+    a few words such as "all of them" are a choice, whatever the classifier makes of them."""
     if ((message.get("intent") or {}).get("name")) != "crisis":
         return False
-    now = bool((message.get("crisis_classifier") or {}).get("alarm")) or bool(
-        _NOW.search(str(message.get("text") or ""))
-    )
-    return now or (bool(message.get("crisis_rule")) and not free_text)
+    alarm = bool((message.get("crisis_classifier") or {}).get("alarm"))
+    said_now = bool(_NOW.search(str(message.get("text") or "")))
+    if free_text:
+        return alarm or said_now
+    return said_now or bool(message.get("crisis_rule")) or (alarm and not answered)
 
 
 def _say(
@@ -262,7 +265,15 @@ class ValidateReferralForm(FormValidationAction):
             # crisis rules' own match, or danger now, gets the routes and the question again; the
             # classifier's guess alone gets them only when the message is no answer.
             crisis = intent_of(tracker) == "crisis"
-            warned = emergency_in_answer(tracker.latest_message or {}, free_text)
+            if _CHANGE.match(text) and asked != SUMMARY:
+                asked = SUMMARY
+            # To a choice, the service's reading comes first: an answer it understands is no alarm
+            # on the classifier's word alone.
+            read = None
+            if crisis and not free_text:
+                read = await register_client.interpret(asked, text, answers, source)
+            answered = read is not None and read["understood"]
+            warned = emergency_in_answer(tracker.latest_message or {}, free_text, answered)
             if warned and not (free_text and tracker.get_slot(WARNED)):
                 say_emergency(dispatcher)
                 if not free_text:  # danger now is no answer to a choice: ask it again
@@ -277,9 +288,8 @@ class ValidateReferralForm(FormValidationAction):
                 else:
                     await questions.suggest(dispatcher, bank, tracker, audience)
                 return {ANSWER: None, CLARIFIED: None}
-            if _CHANGE.match(text) and asked != SUMMARY:
-                asked = SUMMARY
-            read = await register_client.interpret(asked, text, answers, source)
+            if read is None:
+                read = await register_client.interpret(asked, text, answers, source)
             if crisis and not warned and not read["understood"]:
                 say_emergency(dispatcher)
             if read["action"] == "submit":

@@ -192,6 +192,29 @@ async def test_a_crisis_in_a_yes_no_question_gives_the_emergency_routes_and_asks
     assert chat.slots[flow.ANSWERS].get("diagnosis_confirmed") is None
 
 
+async def test_a_choice_the_service_reads_is_an_answer_whatever_the_crisis_classifier_says(
+    service_env: RegisterService,
+) -> None:
+    """ "all of them" shares words with "took all of them": to a choice it is a choice. The same
+    alarm on words that answer nothing still gets the routes and the question again."""
+    chat = await _at_current_situation()
+    await chat.say("She's stopped eating and mum is exhausted, she has started hitting her")
+    assert chat.asking == "concerns"
+    alarm = {"confidence": 0.78, "alarm": True}
+    said = await chat.say("all of them", intent="crisis", crisis_classifier=alarm)
+    assert "999" not in said and emergencies(chat) == 0
+    assert chat.slots[flow.ANSWERS].get("concerns")
+    assert chat.asking != "concerns"
+
+    chat = await _at_current_situation()
+    await chat.say("She's stopped eating and mum is exhausted, she has started hitting her")
+    said = await chat.say(
+        "cant stop shaking hes gone quiet", intent="crisis", crisis_classifier=alarm
+    )
+    assert "999" in said and chat.asking == "concerns"
+    assert chat.slots[flow.ANSWERS].get("concerns") is None
+
+
 async def test_a_described_risk_in_a_free_text_answer_is_recorded_and_the_form_goes_on(
     service_env: RegisterService,
 ) -> None:
