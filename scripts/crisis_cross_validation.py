@@ -1,9 +1,9 @@
 """The crisis net measured on each set once written blind (data/crisis/blind_*.yml) by leaving it
 out: the crisis classifier is trained as the pipeline trains it (bot/config.yml), on everything
 but that set, and the set is decided as the assistant decides (CrisisDetector.verdict for first
-messages, actions/referral.py for free-text answers in a referral). Six sets of about 150 crisis
-messages and 150 look-alikes each estimate what a fresh set would show, with less chance in it
-than one set alone.
+messages, actions/referral.py for free-text answers in a referral). Several sets of about 150
+crisis messages and 150 look-alikes each, from different writers, estimate what a fresh set would
+show with less chance in it than one set alone.
 
 Used by scripts/evaluate.py --cross-validate (bot environment).
 """

@@ -156,7 +156,7 @@ def markdown(report: dict[str, Any]) -> str:
         '"tonight". The intent classifier\'s `crisis` alone does not raise it: its false alarms',
         "varied from one training to the next.",
         "",
-        "Each crisis set was written blind and is a development set once looked at. The six sets",
+        "Each crisis set was written blind and is a development set once looked at. The sets",
         "measured before this one are now trained on (`data/crisis/blind_*.yml`); the three",
         "numbers above were chosen by leaving each out in turn (the last section). The crisis set",
         "above (`tests/heldout/`) was written blind and first measured after those choices.",

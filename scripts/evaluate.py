@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 HELDOUT = ROOT / "tests" / "heldout"
 MIN_ANSWER_ACCURACY = 0.90
-# The target is 1.0; the gate guards what is reached (reports/eval.md) against going back.
-MIN_CRISIS_RECALL = 0.85
+# Every crisis message of the held-out set is caught (reports/eval.md); none may be missed again.
+MIN_CRISIS_RECALL = 1.0
 
 
 def heldout_questions(path: Path) -> list[tuple[str, str]]:
@@ -183,7 +183,7 @@ def main() -> int:
         "--crisis",
         type=Path,
         nargs="+",
-        default=[HELDOUT / "crisis_seventh.yml"],
+        default=[HELDOUT / "crisis_eighth.yml"],
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
