@@ -275,7 +275,7 @@ def test_transition_from_17_years_10_months_001_s14() -> None:
     """001 s14 says "17 years and 14 months": read as 17 years 10 months (DESIGN.md)."""
     at_window = check(date_of_birth=date(2009, 1, 22), age_years=None)  # 17y 10m
     assert at_window.transition is True
-    assert reason(at_window, "transition").source == "001 section 14"
+    assert reason(at_window, "transition").source == "LLR pathway guidance section 14"
     assert check(date_of_birth=date(2009, 1, 23), age_years=None).transition is False  # 17y 9m
     assert check(date_of_birth=date(2008, 11, 22), age_years=None).transition is False  # 18
 

@@ -54,7 +54,7 @@ def test_imminent_risk_with_no_earlier_knowledge_allows_a_direct_roar_referral_0
     assert llr.ratings.direct_roar is not None
     # The reason explains the route in plain words; the source stays in the variant's data.
     assert any(llr.ratings.direct_roar.text in r for r in result.reasons)
-    assert "001 section 10" in llr.ratings.direct_roar.source
+    assert "LLR pathway guidance section 10" in llr.ratings.direct_roar.source
     assert not any(DOCUMENT_CODE.search(r) for r in result.reasons)
 
 
@@ -216,7 +216,10 @@ def test_tees_valley_leaves_the_rating_to_the_dsr_meeting_003() -> None:
     assert result.direct_roar_allowed is None
     assert [c.id for c in result.criteria_matched] == ["concern.placement_breakdown"]
     assert "DSR meeting" in result.reasons[0] and not DOCUMENT_CODE.search(result.reasons[0])
-    assert "003" in variant_service.load("tees_valley").ratings.source
+    assert (
+        "Tees Valley DSR and Keyworker programme"
+        in variant_service.load("tees_valley").ratings.source
+    )
 
 
 # --- West Sussex: its own red, amber and green --------------------------------------------

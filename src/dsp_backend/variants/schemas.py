@@ -81,7 +81,7 @@ class DiagnosisRule(Sourced):
     confirmation_required: bool
     evidence_required: bool = Field(description="evidence of the confirmation goes with it (000)")
     private_autism_accepted: bool | None = Field(
-        description="a privately obtained autism diagnosis (001 s9); None: the source is silent"
+        description="a privately obtained autism diagnosis (LLR pathway guidance section 9); None: the source is silent"
     )
 
 
