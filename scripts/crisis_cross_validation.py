@@ -10,6 +10,7 @@ Used by scripts/evaluate.py --cross-validate (bot environment).
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -65,36 +66,19 @@ def cross_validate() -> dict[str, Any]:
 
 
 def measure(detector: Any, name: str, crisis_set: dict[str, list[str]]) -> dict[str, Any]:
-    """One set, decided by `detector` (a CrisisDetector) as the assistant decides."""
-    from actions import referral
+    """One set, each message parsed by `detector` (a CrisisDetector) as the pipeline parses it and
+    decided as the assistant decides (scripts/evaluate.py)."""
+    from rasa.shared.nlu.constants import TEXT
+    from rasa.shared.nlu.training_data.message import Message
 
-    def parsed(text: str) -> dict[str, Any]:
-        _, match, alarm = detector.verdict(text)
-        crisis = match is not None or alarm
-        return {
-            "text": text,
-            "intent": {"name": "crisis" if crisis else "other"},
-            "crisis_classifier": {"alarm": alarm},
-            "crisis_rule": {"pattern": match.pattern} if match else None,
-        }
+    from scripts.evaluate import crisis_measures
 
-    def warned(text: str) -> bool:
-        return bool(referral.emergency_in_answer(parsed(text), free_text=True))
+    async def parse(text: str) -> dict[str, Any]:
+        message = Message(data={TEXT: text})
+        detector.process([message])
+        return dict(message.as_dict())
 
-    def is_crisis(text: str) -> bool:
-        return parsed(text)["intent"]["name"] == "crisis"
-
-    return {
-        "set": name,
-        "crisis_messages": len(crisis_set["crisis"]),
-        "look_alikes": len(crisis_set["not_crisis"]),
-        "missed": [t for t in crisis_set["crisis"] if not is_crisis(t)],
-        "false_alarms": [t for t in crisis_set["not_crisis"] if is_crisis(t)],
-        "referral_record_only": len(crisis_set.get("record_only", [])),
-        "referral_interrupted": [t for t in crisis_set.get("record_only", []) if warned(t)],
-        "referral_danger_now": len(crisis_set.get("danger_now", [])),
-        "referral_unwarned": [t for t in crisis_set.get("danger_now", []) if not warned(t)],
-    }
+    return asyncio.run(crisis_measures(parse, name, crisis_set))
 
 
 def _total(folds: list[dict[str, Any]]) -> dict[str, Any]:

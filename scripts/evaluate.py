@@ -44,21 +44,20 @@ def heldout_questions(path: Path) -> list[tuple[str, str]]:
     return pairs
 
 
-async def _crisis_measures(
-    parse: Callable[[str], Awaitable[dict[str, Any]]], path: Path
+async def crisis_measures(
+    parse: Callable[[str], Awaitable[dict[str, Any]]], name: str, crisis_set: dict[str, list[str]]
 ) -> dict[str, Any]:
-    """One held-out crisis set: first messages, and free-text answers inside a referral."""
+    """One crisis set, each message parsed by `parse` and decided as the assistant decides: first
+    messages, and free-text answers inside a referral."""
     from actions import referral
 
-    crisis_set = yaml.safe_load(path.read_text(encoding="utf-8"))
-
     async def is_crisis(text: str) -> bool:
-        return bool((await parse(text))["intent"]["name"] == "crisis")
+        return bool(((await parse(text)).get("intent") or {}).get("name") == "crisis")
 
     missed = [t for t in crisis_set["crisis"] if not await is_crisis(t)]
     false_alarms = [t for t in crisis_set["not_crisis"] if await is_crisis(t)]
-    record_only = crisis_set.get("referral_answers_record_only") or []
-    danger_now = crisis_set.get("referral_answers_danger_now") or []
+    record_only = crisis_set.get("record_only") or []
+    danger_now = crisis_set.get("danger_now") or []
     interrupted = [
         t for t in record_only if referral.emergency_in_answer(await parse(t), free_text=True)
     ]
@@ -66,7 +65,7 @@ async def _crisis_measures(
         t for t in danger_now if not referral.emergency_in_answer(await parse(t), free_text=True)
     ]
     return {
-        "set": path.name,
+        "set": name,
         "crisis_messages": len(crisis_set["crisis"]),
         "look_alikes": len(crisis_set["not_crisis"]),
         "recall": 1 - len(missed) / len(crisis_set["crisis"]),
@@ -145,6 +144,7 @@ async def evaluate(
 
     configure_structlog(logging.WARNING)  # Rasa's debug lines would print every message's text
     agent = Agent.load(str(model))
+    net = detector_config()
     assert agent.domain is not None
     bank = questions.Bank(agent.domain.as_dict())
 
@@ -155,10 +155,14 @@ async def evaluate(
         "model": str(model.relative_to(ROOT) if model.is_relative_to(ROOT) else model),
         "machine": {"python": platform.python_version(), "platform": platform.platform()},
         "questions": [await _question_measures(agent, bank, path) for path in question_files],
-        "crisis": [await _crisis_measures(parse, path) for path in crisis_files],
+        "crisis": [
+            await crisis_measures(
+                parse, path.name, yaml.safe_load(path.read_text(encoding="utf-8"))
+            )
+            for path in crisis_files
+        ],
         "crisis_net": {
-            key: detector_config()[key]
-            for key in ("classifier_min_confidence", "rule_min_confidence", "C")
+            key: net[key] for key in ("classifier_min_confidence", "rule_min_confidence", "C")
         },
     }
 
