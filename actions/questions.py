@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -70,6 +70,15 @@ def audience_in(text: str) -> str | None:
     if _FAMILY_WORDS.search(text):
         return FAMILY
     return None
+
+
+def audience_said(tracker: Tracker) -> str | None:
+    """Who is asking, from the latest of the user's messages that says so ("hello, I'm his mum"
+    and then a question)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and (said := audience_in(str(event.get("text") or ""))):
+            return said
+    return audience_in(text_of(tracker))
 
 
 @dataclass(frozen=True)
@@ -212,7 +221,7 @@ async def answer_or_suggest(
     nearest questions."""
     question_id = chosen_question(tracker)
     if question_id in bank:
-        audience = audience or audience_in(text_of(tracker)) or FAMILY
+        audience = audience or audience_said(tracker) or FAMILY
         await answer_question(dispatcher, bank, question_id, audience)
     else:
         await suggest(dispatcher, bank, tracker, audience)
@@ -249,9 +258,8 @@ class ActionAnswerQuestion(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         bank = Bank(domain)
-        text = text_of(tracker)
         told = _told_audience(tracker)
-        audience = told or tracker.get_slot(AUDIENCE) or audience_in(text)
+        audience = told or tracker.get_slot(AUDIENCE) or audience_said(tracker)
         question_id = chosen_question(tracker)
         if question_id is None and told:
             question_id = tracker.get_slot(PENDING)
@@ -297,4 +305,6 @@ class ActionDefaultFallback(Action):
     ) -> list[EventType]:
         bank = Bank(domain)
         await answer_or_suggest(dispatcher, bank, tracker, tracker.get_slot(AUDIENCE))
-        return []
+        # As Rasa's own fallback does: the message is taken back, so that the next prediction
+        # is to listen, not this fallback again (up to ten times for one "no").
+        return [UserUtteranceReverted()]

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from rasa.core.nlg.interpolator import interpolate
 from rasa_sdk import Tracker
+from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 import easy_read
@@ -241,6 +242,30 @@ async def test_nothing_near_gets_the_default_answer(service_env: RegisterService
         questions.ActionDefaultFallback(), asked(text="qqqq zzzz", intent="nlu_fallback")
     )
     assert [m["response"] for m in said] == ["utter_default"]
+
+
+async def test_who_is_asking_is_read_from_what_they_said_before(
+    service_env: RegisterService,
+) -> None:
+    question_id = with_both_answers()
+    said_before = [
+        {"event": "user", "text": "hello, I'm his mum"},
+        {"event": "user", "text": "ok"},
+    ]
+    message = asked(question_id, "and how long does it take").latest_message
+    conversation = tracker(events=said_before, latest_message=message)
+    said, slots = await run(questions.ActionAnswerQuestion(), conversation)
+    assert slots["audience"] == "family"
+    assert "/tell_audience" not in str(said[0]["buttons"])
+
+
+async def test_the_fallback_takes_the_message_back_so_that_it_is_not_predicted_again(
+    service_env: RegisterService,
+) -> None:
+    events = await questions.ActionDefaultFallback().run(
+        CollectingDispatcher(), asked(text="no", intent="deny"), DOMAIN
+    )
+    assert events == [UserUtteranceReverted()]
 
 
 async def test_can_i_refer_myself_in_llr_offers_no_form(service_env: RegisterService) -> None:

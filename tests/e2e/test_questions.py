@@ -62,6 +62,7 @@ FAMILY_QUESTIONS = {
     "what actually happens at one of these meetings?": "mam_topics",
     "my daughter is 15, can my wife and i come to the meeting about her": "mam_can_i_come",
     "my son has autism but no learning disability, can he still be on it": "autism_no_ld",
+    "how do i get him on that register thing": "how_to_refer",
 }
 
 PROFESSIONAL_QUESTIONS = {
@@ -123,6 +124,16 @@ def test_what_the_assistant_cannot_help_with_gets_a_kind_answer(stack: Stack) ->
         for message in ("what's the weather going to be like tomorrow", "tell me a joke"):
             answer = text_of(reply_to(chat, message))
             assert "I can only help with the Dynamic Support Pathway" in answer, message
+
+
+def test_a_yes_or_a_no_with_nothing_asked_gets_one_kind_answer(stack: Stack) -> None:
+    """Not ten "Did you mean" (the fallback predicted again after itself), not silence."""
+    with stack.chat() as chat:
+        reply_to(chat, "hi")
+        for message in ("no", "yes", "nope", "yes please", "no thanks"):
+            reply = reply_to(chat, message)
+            assert len(reply["messages"]) == 1, (message, reply["messages"])
+            assert "I can only help with the Dynamic Support Pathway" in text_of(reply), message
 
 
 def test_the_emergency_answer_is_marked_as_one(stack: Stack) -> None:
