@@ -66,6 +66,12 @@ _NOW = re.compile(
     r"as i (write|type)|just (happened|now))\b",
     re.I,
 )
+# "Not right now", "isn't currently": the time word denied, no danger now said.
+_NOT_NOW = re.compile(
+    r"(\bnot|\bno|\bnever|\bnothing|n't)\W+(right now|now|tonight|at the moment|currently|"
+    r"at present|this minute)\b",
+    re.I,
+)
 _FREE_TEXT: Final = frozenset({"text"})
 # A message put as a question, not an answer: it ends with "?" or opens with a question word.
 _ASKING = re.compile(
@@ -80,11 +86,12 @@ def emergency_in_answer(message: dict[str, Any], free_text: bool, answered: bool
     crisis classifier's alarm, which learnt it from background risk, or a crisis said with "now"),
     or, to a question that is not free text, the crisis rules' own match. There the classifier's
     alarm alone counts only when the service did not read the message as an answer (`answered`):
-    a few words such as "all of them" are a choice, whatever the classifier makes of them."""
+    a few words such as "all of them" are a choice, whatever the classifier makes of them.
+    "Not right now" says no danger now."""
     if ((message.get("intent") or {}).get("name")) != "crisis":
         return False
     alarm = bool((message.get("crisis_classifier") or {}).get("alarm"))
-    said_now = bool(_NOW.search(str(message.get("text") or "")))
+    said_now = bool(_NOW.search(_NOT_NOW.sub(" ", str(message.get("text") or ""))))
     if free_text:
         return alarm or said_now
     return said_now or bool(message.get("crisis_rule")) or (alarm and not answered)

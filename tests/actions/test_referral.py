@@ -215,6 +215,27 @@ async def test_a_choice_the_service_reads_is_an_answer_whatever_the_crisis_class
     assert chat.slots[flow.ANSWERS].get("concerns") is None
 
 
+async def _at_imminent_risk() -> Chat:
+    chat = await _at_current_situation()
+    await chat.say("She's stopped eating and mum is exhausted, she has started hitting her")
+    await chat.say("all of them")
+    await chat.say("no never been admitted")
+    assert chat.asking == "imminent_risk"
+    return chat
+
+
+async def test_not_right_now_to_a_yes_no_question_is_a_no_not_an_emergency(
+    service_env: RegisterService,
+) -> None:
+    """Tried as a person: "not right now no" got the emergency answer and the question again,
+    and the next answer ("yes it's been getting worse") was taken for imminent risk."""
+    chat = await _at_imminent_risk()
+    said = await chat.say("not right now no", intent="crisis")
+    assert "999" not in said and emergencies(chat) == 0
+    assert chat.slots[flow.ANSWERS]["imminent_risk"] is False
+    assert chat.asking != "imminent_risk"
+
+
 async def test_a_described_risk_in_a_free_text_answer_is_recorded_and_the_form_goes_on(
     service_env: RegisterService,
 ) -> None:
