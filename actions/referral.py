@@ -61,17 +61,13 @@ _PAUSE = re.compile(
 )
 _RESTART = re.compile(r"^\W*(start (again|over)|restart|begin again)\W*$", re.I)
 _CHANGE = re.compile(r"^\W*(change|correct|edit|go back to|fix)\b", re.I)
-_NOW = re.compile(
+_NOW_WORDS = (
     r"\b(right now|now|tonight|at the moment|currently|this minute|as we speak|at present|"
-    r"as i (write|type)|just (happened|now))\b",
-    re.I,
+    r"as i (write|type)|just (happened|now))\b"
 )
+_NOW = re.compile(_NOW_WORDS, re.I)
 # "Not right now", "isn't currently": the time word denied, no danger now said.
-_NOT_NOW = re.compile(
-    r"(\bnot|\bno|\bnever|\bnothing|n't)\W+(right now|now|tonight|at the moment|currently|"
-    r"at present|this minute)\b",
-    re.I,
-)
+_NOT_NOW = re.compile(r"(\bnot|\bno|\bnever|\bnothing|n't)\W+" + _NOW_WORDS, re.I)
 _FREE_TEXT: Final = frozenset({"text"})
 # A message put as a question, not an answer: it ends with "?" or opens with a question word.
 _ASKING = re.compile(

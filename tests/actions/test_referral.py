@@ -241,11 +241,7 @@ async def test_a_described_risk_in_a_free_text_answer_is_recorded_and_the_form_g
 ) -> None:
     """A professional describes aggression as a matter of course: recorded, no emergency answer
     unless the danger is happening now."""
-    chat = Chat()
-    await chat.start("I'm a nurse referring a 14 year old in Rutland")
-    await chat.say("autism")
-    await chat.say("yes, diagnosis letter from CAMHS")
-    assert chat.asking == "current_situation"
+    chat = await _at_current_situation()
     text = "His placement at home is at risk of breaking down; he is hitting his younger brother"
     said = await chat.say(text, intent="crisis")
     assert "999" not in said
