@@ -45,7 +45,7 @@ class ContactAnswer(BaseModel):
     matched_by: MatchedBy | None = None
     hint_only: bool = Field(
         default=False,
-        description="the area was suggested by a postcode alone: say so, it is a hint (001 s9)",
+        description="the area was suggested by a postcode alone: say so, it is a hint (LLR pathway guidance section 9)",
     )
     choices: list[AreaRef] = []
     contacts: list[Contact] = []

@@ -21,16 +21,19 @@ class EligibilityAnswers(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     diagnosis: Diagnosis = Field(
-        description="'learning_difficulty_only' is not a learning disability (001 section 9)"
+        description="'learning_difficulty_only' is not a learning disability (LLR pathway guidance section 9)"
     )
     diagnosis_confirmed: bool = Field(
-        default=False, description="the referrer has confirmation of the diagnosis (000, 001 s9)"
+        default=False,
+        description="the referrer has confirmation of the diagnosis (LLR CYP pathway criteria, LLR pathway guidance section 9)",
     )
     confirmation_evidence_available: bool = Field(
-        default=False, description="evidence of the confirmation can go with the referral (000)"
+        default=False,
+        description="evidence of the confirmation can go with the referral (LLR CYP pathway criteria)",
     )
     autism_diagnosis_private: bool = Field(
-        default=False, description="the autism diagnosis was obtained privately (001 section 9)"
+        default=False,
+        description="the autism diagnosis was obtained privately (LLR pathway guidance section 9)",
     )
     council_area: str | None = Field(
         default=None,
@@ -46,7 +49,7 @@ class EligibilityAnswers(BaseModel):
     )
     postcode: str | None = Field(
         default=None,
-        description="a hint only: it can suggest an area, never decide it (000, 001 section 9)",
+        description="a hint only: it can suggest an area, never decide it (LLR CYP pathway criteria, LLR pathway guidance section 9)",
         max_length=10,
     )
     date_of_birth: date | None = None
@@ -63,7 +66,7 @@ class EligibilityAnswers(BaseModel):
     out_of_area_placement: bool = False
     urgent_cetr_needed: bool = Field(
         default=False,
-        description="the risk is thought to need a red rating and an urgent C(E)TR (000)",
+        description="the risk is thought to need a red rating and an urgent C(E)TR (LLR CYP pathway criteria)",
     )
     referrer_kind: ReferrerKind
 
@@ -85,7 +88,8 @@ class EligibilityResult(BaseModel):
     )
     register: Register | None
     rating_required: Rag | None = Field(
-        default=None, description="the rating an out-of-area exception needs (000: red for s117)"
+        default=None,
+        description="the rating an out-of-area exception needs (LLR CYP pathway criteria: red for s117)",
     )
     age_group: AgeGroup | None
     transition: bool = Field(
@@ -99,7 +103,7 @@ class EligibilityResult(BaseModel):
         default=None, description="when the variant's keyworker service may also help"
     )
     other_services: str = Field(
-        description="the DSP does not replace other referrals (001 sections 2 and 12)"
+        description="the DSP does not replace other referrals (LLR pathway guidance sections 2 and 12)"
     )
     what_to_do_instead: str | None = Field(
         default=None, description="where to turn when the person is not eligible"

@@ -181,7 +181,8 @@ class InviteeRead(Invitee):
 class NextSteps(Strict):
     decision: Decision
     next_mam_at: AwareDatetime | None = Field(
-        default=None, description="follow_up only: agreed at the meeting (001 s13)"
+        default=None,
+        description="follow_up only: agreed at the meeting (LLR pathway guidance section 13)",
     )
     stand_down_to: StandDownTo | None = Field(
         default=None, description="stand_down only; default green where the variant has a step-down"
@@ -220,7 +221,9 @@ class MamSummary(BaseModel):
 
 
 class MamRead(MamSummary):
-    pre_meeting_at: Utc = Field(description="with the family, 15 minutes before (001 s12)")
+    pre_meeting_at: Utc = Field(
+        description="with the family, 15 minutes before (LLR pathway guidance section 12)"
+    )
     joining_link: str
     chair: str
     note_taker: str

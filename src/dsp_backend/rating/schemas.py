@@ -33,11 +33,12 @@ class RatingQuestion(BaseModel):
     )
     other_concern: bool = Field(
         default=False,
-        description="another significant concern: the criteria are examples only (001 s9)",
+        description="another significant concern: the criteria are examples only (LLR pathway guidance section 9)",
     )
     imminent_risk_of_admission: bool = False
     earlier_knowledge_of_escalating_risk: bool = Field(
-        default=False, description="escalating risk was known before now (001 section 10)"
+        default=False,
+        description="escalating risk was known before now (LLR pathway guidance section 10)",
     )
     inpatient_now: bool = Field(
         default=False, description="now in a mental health or learning disability inpatient unit"
@@ -48,8 +49,8 @@ class RatingQuestion(BaseModel):
     )
     out_of_area_rating: Rag | None = Field(
         default=None,
-        description="the rating an out-of-area exception requires (000: red for a section 117 "
-        "child; 001 appendix 2: red on the ROAR for an adult); set by the service from eligibility",
+        description="the rating an out-of-area exception requires (LLR CYP pathway criteria: red for a section 117 "
+        "child; LLR pathway guidance appendix 2: red on the ROAR for an adult); set by the service from eligibility",
     )
 
     @model_validator(mode="after")
@@ -63,18 +64,20 @@ class RatingQuestion(BaseModel):
 
 
 class RatingSuggestion(BaseModel):
-    rag: Rag | None = Field(description="None where the variant's DSR meeting rates (003)")
+    rag: Rag | None = Field(
+        description="None where the variant's DSR meeting rates (Tees Valley DSR and Keyworker programme)"
+    )
     register: Register
     route: Route
     direct_roar_allowed: bool | None = Field(
-        description="001 s10: imminent risk with no earlier knowledge; None without a ROAR"
+        description="LLR pathway guidance section 10: imminent risk with no earlier knowledge; None without a ROAR"
     )
     criteria_matched: list[Criterion]
     choosable_at_referral: list[Rag] = Field(
         default=[],
         description="the ratings the referrer may choose at referral: the variant's own, red only "
         "where a direct ROAR referral is allowed, green only for someone discharged from an "
-        "inpatient hospital (001 s10); empty where the DSR meeting rates (003)",
+        "inpatient hospital (LLR pathway guidance section 10); empty where the DSR meeting rates (Tees Valley DSR and Keyworker programme)",
     )
     linked_processes: list[str]
     reasons: list[str] = Field(description="plain English, each naming its source")

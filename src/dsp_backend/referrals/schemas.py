@@ -30,7 +30,9 @@ class ReferralCreated(BaseModel):
 
     dsp_id: str
     register: Register
-    rag: Rag | None = Field(description="None: the DSR meeting rates the referral (003)")
+    rag: Rag | None = Field(
+        description="None: the DSR meeting rates the referral (Tees Valley DSR and Keyworker programme)"
+    )
     age_group: AgeGroup
     referral_source: ReferralSource
     form: FormKind

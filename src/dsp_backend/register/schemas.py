@@ -28,7 +28,9 @@ class RegisterEntryRead(BaseModel):
 
     dsp_id: str
     register: Register
-    rag: Rag | None = Field(description="None: not rated yet; the DSR meeting rates (003)")
+    rag: Rag | None = Field(
+        description="None: not rated yet; the DSR meeting rates (Tees Valley DSR and Keyworker programme)"
+    )
     state: State = Field(description="the rating, or 'removed'")
     age_group: AgeGroup
     referral_source: ReferralSource

@@ -59,16 +59,21 @@ class AreaRule(Sourced):
     """Who counts as living in the variant (001 section 9 for LLR)."""
 
     gp_practice_counts: bool = Field(
-        description="a GP in one of the ICB's practices is enough on its own (LLR, 001 s9)"
+        description="a GP in one of the ICB's practices is enough on its own (LLR pathway guidance section 9)"
     )
     icb: str = Field(description="the integrated care board whose practices count")
 
 
 class Ages(Sourced):
     serves: list[AgeGroup] = Field(min_length=1)
-    adult_from: int = Field(default=18, gt=0, description="CYP register under this age (001 s14)")
+    adult_from: int = Field(
+        default=18,
+        gt=0,
+        description="CYP register under this age (LLR pathway guidance section 14)",
+    )
     adults_elsewhere: str | None = Field(
-        default=None, description="where adults go when the variant serves only CYP (004)"
+        default=None,
+        description="where adults go when the variant serves only CYP (West Sussex DSR)",
     )
 
 
@@ -79,7 +84,9 @@ class Referrers(Sourced):
 class DiagnosisRule(Sourced):
     accepted: list[AcceptedDiagnosis] = Field(min_length=1)
     confirmation_required: bool
-    evidence_required: bool = Field(description="evidence of the confirmation goes with it (000)")
+    evidence_required: bool = Field(
+        description="evidence of the confirmation goes with it (LLR CYP pathway criteria)"
+    )
     private_autism_accepted: bool | None = Field(
         description="a privately obtained autism diagnosis (LLR pathway guidance section 9); None: the source is silent"
     )
@@ -146,17 +153,19 @@ class DirectRoar(Sourced):
 
 class Ratings(Sourced):
     rated_by: Literal["referrer", "dsr_meeting"] = Field(
-        description="referrer: the referrer suggests and decides; dsr_meeting: the meeting rates (003)"
+        description="referrer: the referrer suggests and decides; dsr_meeting: the meeting rates (Tees Valley DSR and Keyworker programme)"
     )
     definitions: list[RatingDefinition] = []
     concerns: list[Criterion] = Field(
         default=[], description="concerns recorded without a rating, where the meeting rates"
     )
     imminent_risk_criterion: str | None = Field(
-        default=None, description="the criterion 'imminent risk of admission' matches (004)"
+        default=None,
+        description="the criterion 'imminent risk of admission' matches (West Sussex DSR)",
     )
     direct_roar: DirectRoar | None = Field(
-        default=None, description="the direct ROAR referral rule (001 s10); None without a ROAR"
+        default=None,
+        description="the direct ROAR referral rule (LLR pathway guidance section 10); None without a ROAR",
     )
 
     def all_criteria(self) -> list[Criterion]:
@@ -171,7 +180,8 @@ class Consent(Strict):
 
     who_may_consent: list[Literal["person", "parent_carer_guardian", "best_interests"]]
     parent_consents_under_age: int = Field(
-        default=16, description="under this age a parent, carer or guardian consents (004)"
+        default=16,
+        description="under this age a parent, carer or guardian consents (West Sussex DSR)",
     )
     renewal_months: int | None = Field(default=None, description="None: consent is not renewed")
     text: str = Field(min_length=1)
@@ -257,48 +267,52 @@ class Timescales(Strict):
     any of them, and each default names its source."""
 
     first_mam: Timescale = _timescale(
-        Period(weeks=4), f"001 section 10: the MAM date is agreed by its urgency; {_LOCAL}"
+        Period(weeks=4),
+        f"LLR pathway guidance section 10: the MAM date is agreed by its urgency; {_LOCAL}",
     )
     post_discharge_mam: Timescale = _timescale(
-        Period(weeks=2), f"000 blue: a post discharge MAM is arranged on discharge; {_LOCAL}"
+        Period(weeks=2),
+        f"LLR CYP pathway criteria blue: a post discharge MAM is arranged on discharge; {_LOCAL}",
     )
     community_cetr: Timescale = _timescale(
-        Period(weeks=2), f"000 red: set up a community CETR; 001 section 10: urgent; {_LOCAL}"
+        Period(weeks=2),
+        f"LLR CYP pathway criteria red: set up a community CETR; LLR pathway guidance section 10: urgent; {_LOCAL}",
     )
     post_admission_cetr: Timescale = _timescale(
         Period(weeks=2),
-        "000 blue: post admission CETR; NHS England C(E)TR policy (2017): within 2 weeks for "
+        "LLR CYP pathway criteria blue: post admission CETR; NHS England C(E)TR policy (2017): within 2 weeks for "
         "children, 4 weeks for adults",
         adult=Period(weeks=4),
     )
     inpatient_cetr: Timescale = _timescale(
         Period(months=3),
-        "000 blue: on-going CETRs at the required frequency; NHS England C(E)TR policy: every "
+        "LLR CYP pathway criteria blue: on-going CETRs at the required frequency; NHS England C(E)TR policy: every "
         "3 months for children, 6 months for adults (non-secure)",
         adult=Period(months=6),
     )
     oversight_visit: Timescale = _timescale(
         Period(weeks=6),
-        "000 blue: commissioner oversight visits (6 weeks); NHS England's oversight-visit "
+        "LLR CYP pathway criteria blue: commissioner oversight visits (6 weeks); NHS England's oversight-visit "
         "commitment: 8 weeks for adults",
         adult=Period(weeks=8),
     )
-    cpa: Timescale = _timescale(Period(weeks=1), f"000 blue: CPA; {_LOCAL}")
+    cpa: Timescale = _timescale(Period(weeks=1), f"LLR CYP pathway criteria blue: CPA; {_LOCAL}")
     discharge_planning: Timescale = _timescale(
-        Period(weeks=1), f"000 blue: discharge planning, from admission; {_LOCAL}"
+        Period(weeks=1),
+        f"LLR CYP pathway criteria blue: discharge planning, from admission; {_LOCAL}",
     )
     keyworker_referral: Timescale = _timescale(
         Period(weeks=2),
-        f"000 amber: allocation of a keyworker in line with identified need; 003; {_LOCAL}",
+        f"LLR CYP pathway criteria amber: allocation of a keyworker in line with identified need; Tees Valley DSR and Keyworker programme; {_LOCAL}",
     )
     adult_handover_notice: Timescale = _timescale(
         Period(months=2),
         "DESIGN.md: where there is no adults' register, a handover to adult services; the "
-        "notice before the 18th birthday follows the 2-month window of 001 section 14",
+        "notice before the 18th birthday follows the 2-month window of LLR pathway guidance section 14",
     )
     personal_data_retention: Timescale = _timescale(
         Period(months=12),
-        "001 sections 6 and 8; DESIGN.md data protection: kept while on the pathway plus the "
+        "LLR pathway guidance sections 6 and 8; DESIGN.md data protection: kept while on the pathway plus the "
         "retention the operator sets",
     )
 
@@ -325,7 +339,9 @@ class AfterReferral(Strict):
     LLR's everywhere."""
 
     process: AfterReferralProcess
-    tco_notified_on_red: bool = Field(description="the TCOs are told of a red rating (001 s10)")
+    tco_notified_on_red: bool = Field(
+        description="the TCOs are told of a red rating (LLR pathway guidance section 10)"
+    )
     admin_lead: str | None = Field(
         default=None, description="the DSP admin lead organises the MAM (admin_lead_mam only)"
     )
@@ -375,12 +391,14 @@ class VariantPublic(Strict):
     transition: Transition | None = None
     register_review: RegisterReview | None = None
     other_services: str = Field(
-        min_length=1, description="the DSP does not replace other referrals (001 s2, s12)"
+        min_length=1,
+        description="the DSP does not replace other referrals (LLR pathway guidance sections 2 and 12)",
     )
     what_to_do_instead: WhatToDoInstead
     after_referral: AfterReferral
     good_referral_prompts: bool = Field(
-        default=False, description="the good-referral prompts are asked in every referral (003)"
+        default=False,
+        description="the good-referral prompts are asked in every referral (Tees Valley DSR and Keyworker programme)",
     )
 
     @model_validator(mode="after")
@@ -476,7 +494,7 @@ class Variant(VariantPublic):
         default=DEFAULT_GAP_THEMES,
         min_length=1,
         description="the themes a gap in service is logged under, for the governance group to "
-        "see (001 section 15)",
+        "see (LLR pathway guidance section 15)",
     )
     accepted_email_domains: list[str] = Field(
         default=[],
